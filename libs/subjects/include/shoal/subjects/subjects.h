@@ -1,0 +1,68 @@
+#pragma once
+// The subject registry: every NATS subject Shoal uses is spelled here and nowhere else.
+//
+// All subjects start with a configurable prefix ("shoal" by default) so that two fleets can
+// share one NATS. Construct one Subjects per process from the --prefix option.
+
+#include <string>
+#include <string_view>
+
+namespace shoal::subjects {
+
+class Subjects {
+ public:
+  explicit Subjects(std::string prefix = "shoal") : p_(std::move(prefix)) {}
+
+  const std::string& prefix() const { return p_; }
+
+  // Control-plane requests, served by the metadata service in queue group meta_queue().
+  std::string meta_rpc(std::string_view op) const { return cat(".meta.rpc.", op); }
+  std::string meta_rpc_wildcard() const { return p_ + ".meta.rpc.*"; }
+  std::string meta_queue() const { return p_ + ".meta"; }
+  // Versioned partition-map and table events.
+  std::string meta_events() const { return p_ + ".meta.events"; }
+
+  // Item requests for replicas hosted on a node (replica named in the envelope).
+  std::string node_data(std::string_view node_id) const { return node(node_id, ".data"); }
+  // Raft traffic between replicas, batched per destination node.
+  std::string node_raft(std::string_view node_id) const { return node(node_id, ".raft"); }
+  // Open / drop / stats of replicas.
+  std::string node_admin(std::string_view node_id) const { return node(node_id, ".admin"); }
+
+  // Periodic per-partition stats for the autoscaler.
+  std::string stats(std::string_view node_id) const { return cat(".stats.", node_id); }
+
+  // Change data capture (JetStream stream SHOAL_CDC).
+  std::string cdc(std::string_view table_id, std::string_view partition_id) const {
+    return cat(".cdc.", table_id) + "." + std::string(partition_id);
+  }
+
+  // Operation names on meta_rpc().
+  static constexpr std::string_view kCreateTable = "CreateTable";
+  static constexpr std::string_view kDescribeTable = "DescribeTable";
+  static constexpr std::string_view kListTables = "ListTables";
+  static constexpr std::string_view kDeleteTable = "DeleteTable";
+  static constexpr std::string_view kHeartbeat = "Heartbeat";
+  static constexpr std::string_view kListNodes = "ListNodes";
+
+  // The operation name of a meta_rpc() subject ("" if it is not one).
+  std::string_view meta_op(std::string_view subject) const {
+    std::string head = p_ + ".meta.rpc.";
+    if (subject.substr(0, head.size()) != head) return {};
+    return subject.substr(head.size());
+  }
+
+ private:
+  std::string cat(std::string_view mid, std::string_view tail) const {
+    std::string s;
+    s.reserve(p_.size() + mid.size() + tail.size());
+    s.append(p_).append(mid).append(tail);
+    return s;
+  }
+  std::string node(std::string_view id, std::string_view tail) const {
+    return cat(".node.", id) + std::string(tail);
+  }
+  std::string p_;
+};
+
+}  // namespace shoal::subjects

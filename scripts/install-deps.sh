@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs everything Shoal's build, tests and local fleet need, from Debian packages and PyPI.
+# Idempotent: a second run installs nothing and takes a second or two.
+set -euo pipefail
+
+DEBS=(
+  build-essential cmake ninja-build pkg-config git curl ca-certificates procps iproute2
+  libcaf-dev
+  libnats-dev nats-server
+  libprotobuf-dev protobuf-compiler
+  librocksdb-dev
+  libgtest-dev libgmock-dev googletest
+  libboost-dev libboost-system-dev
+  rapidjson-dev
+  libssl-dev
+  libspdlog-dev libfmt-dev
+  libcli11-dev
+  zlib1g-dev
+  python3 python3-pip python3-venv
+)
+
+PY=(boto3 pytest awscli)
+
+missing=()
+for p in "${DEBS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "install-deps: Debian packages present"
+fi
+
+# Python tools: use whichever python3 is first on PATH (the one the tests run with).
+pymissing=()
+python3 -c 'import boto3' 2>/dev/null || pymissing+=(boto3)
+python3 -c 'import pytest' 2>/dev/null || pymissing+=(pytest)
+command -v aws >/dev/null 2>&1 || pymissing+=(awscli)
+if [ ${#pymissing[@]} -gt 0 ]; then
+  echo "install-deps: installing Python packages: ${pymissing[*]}"
+  python3 -m pip install -q "${pymissing[@]}" 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "${pymissing[@]}"
+  hash -r
+else
+  echo "install-deps: Python packages present"
+fi
