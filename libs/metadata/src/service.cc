@@ -1,0 +1,455 @@
+#include "shoal/metadata/service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "shoal/storage/v1/storage.pb.h"
+
+namespace shoal::metadata {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view kTablePrefix = "table/";
+constexpr std::string_view kSeqKey = "seq/table";
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void set_status(common::v1::Status* out, const Status& s) {
+  out->set_code(s.is_ok() ? common::v1::CODE_OK : static_cast<common::v1::Code>(s.code()));
+  out->set_message(s.message());
+}
+
+template <class Resp>
+std::string error_reply(const Status& s) {
+  Resp r;
+  set_status(r.mutable_status(), s);
+  return r.SerializeAsString();
+}
+
+}  // namespace
+
+MetadataService::MetadataService(std::shared_ptr<nats::Connection> nats,
+                                 subjects::Subjects subjects, MetadataOptions options,
+                                 metrics::Registry* registry)
+    : nats_(std::move(nats)), subjects_(std::move(subjects)), options_(std::move(options)) {
+  if (registry) {
+    tables_gauge_ = &metrics::BuildGauge()
+                         .Name("shoal_metadata_tables")
+                         .Help("Tables in the catalog by status")
+                         .Register(*registry);
+    nodes_gauge_ = &metrics::BuildGauge()
+                        .Name("shoal_metadata_nodes")
+                        .Help("Registered storage nodes by zone and liveness")
+                        .Register(*registry);
+  }
+}
+
+MetadataService::~MetadataService() { stop(); }
+
+Status MetadataService::start() {
+  auto st = store::Store::open(store::StoreOptions{.path = options_.data_dir});
+  if (!st.ok()) return st.status();
+  store_ = std::move(st).value();
+  auto cf = store_->create_family("catalog");
+  if (!cf.ok()) return cf.status();
+  catalog_ = *cf;
+
+  // Load the catalog.
+  auto it = store_->iterator(catalog_);
+  for (it->Seek(std::string(kTablePrefix)); it->Valid() && it->key().starts_with(std::string(kTablePrefix));
+       it->Next()) {
+    meta::v1::Table t;
+    if (!t.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return internal_error("corrupt catalog entry " + it->key().ToString());
+    }
+    tables_[t.name()] = std::move(t);
+  }
+  std::string seq;
+  if (store_->get(catalog_, kSeqKey, &seq).is_ok()) table_seq_ = std::stoull(seq);
+  spdlog::info("metadata: loaded {} tables from {}", tables_.size(), options_.data_dir);
+
+  auto sub = nats_->subscribe(subjects_.meta_rpc_wildcard(), subjects_.meta_queue(),
+                              [this](nats::MessagePtr m) { on_rpc(std::move(m)); });
+  if (!sub.ok()) return sub.status();
+  rpc_sub_.emplace(std::move(sub).value());
+  reconciler_ = std::thread([this] { reconcile_loop(); });
+  ready_ = true;
+  return Status::ok();
+}
+
+void MetadataService::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  kick_.notify_all();
+  rpc_sub_.reset();
+  if (reconciler_.joinable()) reconciler_.join();
+}
+
+void MetadataService::on_rpc(nats::MessagePtr msg) {
+  std::string_view op = subjects_.meta_op(msg->subject);
+  std::string reply;
+  if (op == subjects::Subjects::kCreateTable) reply = create_table(msg->data);
+  else if (op == subjects::Subjects::kDescribeTable) reply = describe_table(msg->data);
+  else if (op == subjects::Subjects::kListTables) reply = list_tables(msg->data);
+  else if (op == subjects::Subjects::kDeleteTable) reply = delete_table(msg->data);
+  else if (op == subjects::Subjects::kHeartbeat) reply = heartbeat(msg->data);
+  else if (op == subjects::Subjects::kListNodes) reply = list_nodes(msg->data);
+  else {
+    spdlog::warn("metadata: unknown rpc {}", msg->subject);
+    return;
+  }
+  if (!msg->reply.empty()) {
+    auto s = nats_->respond(*msg, reply);
+    if (!s.is_ok()) spdlog::warn("metadata: reply failed: {}", s.to_string());
+  }
+}
+
+std::string MetadataService::next_table_id_locked() {
+  // Unique across restarts (sequence persisted with the table) and across re-creations of a
+  // name, so a storage node never confuses an old table's replica with a new one.
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  ++table_seq_;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "t%06llu-%08llx", static_cast<unsigned long long>(table_seq_),
+                static_cast<unsigned long long>(rng() & 0xffffffffULL));
+  return buf;
+}
+
+std::vector<meta::v1::Node> MetadataService::live_nodes_locked(int64_t now) const {
+  std::vector<meta::v1::Node> out;
+  for (const auto& [id, n] : nodes_) {
+    if (now - n.last_heartbeat_epoch_ms() <= options_.node_timeout.count()) out.push_back(n);
+  }
+  return out;
+}
+
+Status MetadataService::place_partitions_locked(meta::v1::Table* t, int count, int64_t now) {
+  auto live = live_nodes_locked(now);
+  std::set<std::string> zones;
+  for (const auto& n : live) zones.insert(n.zone());
+  int rf = options_.replication_factor;
+  if (live.empty() || static_cast<int>(zones.size()) < rf) {
+    return unavailable("not enough live storage nodes in distinct zones for " +
+                       std::to_string(rf) + " replicas");
+  }
+  // Current load per node: replicas of every table in the catalog.
+  std::map<std::string, int> load;
+  for (const auto& n : live) load[n.node_id()] = 0;
+  for (const auto& [_, other] : tables_)
+    for (const auto& p : other.partitions())
+      for (const auto& r : p.replica_node_ids())
+        if (load.count(r)) ++load[r];
+
+  const unsigned __int128 space = static_cast<unsigned __int128>(1) << 64;
+  for (int i = 0; i < count; ++i) {
+    auto* p = t->add_partitions();
+    p->set_partition_id(t->table_id() + "." + std::to_string(i));
+    p->set_hash_lo(static_cast<uint64_t>(space * i / count));
+    p->set_hash_hi(static_cast<uint64_t>(space * (i + 1) / count - 1));
+    // Least-loaded nodes first, one replica per zone.
+    std::vector<const meta::v1::Node*> order;
+    for (const auto& n : live) order.push_back(&n);
+    std::stable_sort(order.begin(), order.end(), [&](const auto* a, const auto* b) {
+      if (load[a->node_id()] != load[b->node_id()]) return load[a->node_id()] < load[b->node_id()];
+      return a->node_id() < b->node_id();
+    });
+    std::set<std::string> used_zones;
+    for (const auto* n : order) {
+      if (p->replica_node_ids_size() == rf) break;
+      if (!used_zones.insert(n->zone()).second) continue;
+      p->add_replica_node_ids(n->node_id());
+      ++load[n->node_id()];
+    }
+    p->set_leader_node_id(p->replica_node_ids(0));
+  }
+  return Status::ok();
+}
+
+Status MetadataService::persist_table(const meta::v1::Table& t) {
+  store::Batch b;
+  b.put(catalog_, std::string(kTablePrefix) + t.name(), t.SerializeAsString());
+  b.put(catalog_, kSeqKey, std::to_string(table_seq_));
+  return store_->write(b, /*sync=*/true);
+}
+
+Status MetadataService::erase_table(const std::string& name) {
+  store::Batch b;
+  b.erase(catalog_, std::string(kTablePrefix) + name);
+  return store_->write(b, /*sync=*/true);
+}
+
+void MetadataService::publish_event(meta::v1::EventType type, const meta::v1::Table& t) {
+  meta::v1::Event e;
+  e.set_type(type);
+  e.set_table_name(t.name());
+  e.set_table_id(t.table_id());
+  e.set_map_epoch(t.map_epoch());
+  auto s = nats_->publish(subjects_.meta_events(), e.SerializeAsString());
+  if (!s.is_ok()) spdlog::warn("metadata: event publish failed: {}", s.to_string());
+}
+
+std::string MetadataService::create_table(const std::string& payload) {
+  meta::v1::CreateTableRequest req;
+  if (!req.ParseFromString(payload)) {
+    return error_reply<meta::v1::CreateTableResponse>(invalid_argument("unparsable request"));
+  }
+  meta::v1::CreateTableResponse resp;
+  {
+    std::lock_guard lock(mu_);
+    const auto& name = req.table().name();
+    if (tables_.count(name)) {
+      return error_reply<meta::v1::CreateTableResponse>(already_exists(name));
+    }
+    meta::v1::Table t = req.table();
+    int64_t now = now_ms();
+    t.set_table_id(next_table_id_locked());
+    t.set_status(meta::v1::TABLE_STATUS_CREATING);
+    t.set_creation_epoch_ms(now);
+    if (t.billing_mode() == meta::v1::BILLING_MODE_PAY_PER_REQUEST) {
+      t.set_billing_mode_last_update_epoch_ms(now);
+    }
+    t.set_map_epoch(1);
+    int count = req.partition_count() > 0 ? req.partition_count() : options_.default_partitions;
+    if (auto s = place_partitions_locked(&t, count, now); !s.is_ok()) {
+      return error_reply<meta::v1::CreateTableResponse>(s);
+    }
+    if (auto s = persist_table(t); !s.is_ok()) {
+      return error_reply<meta::v1::CreateTableResponse>(s);
+    }
+    spdlog::info("metadata: table {} ({}) CREATING with {} partitions", t.name(), t.table_id(),
+                 t.partitions_size());
+    *resp.mutable_table() = t;
+    tables_[name] = std::move(t);
+  }
+  kick_.notify_all();
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
+}
+
+std::string MetadataService::describe_table(const std::string& payload) {
+  meta::v1::DescribeTableRequest req;
+  if (!req.ParseFromString(payload)) {
+    return error_reply<meta::v1::DescribeTableResponse>(invalid_argument("unparsable request"));
+  }
+  meta::v1::DescribeTableResponse resp;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tables_.find(req.name());
+    if (it == tables_.end()) {
+      return error_reply<meta::v1::DescribeTableResponse>(not_found(req.name()));
+    }
+    *resp.mutable_table() = it->second;
+  }
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
+}
+
+std::string MetadataService::list_tables(const std::string& payload) {
+  meta::v1::ListTablesRequest req;
+  if (!req.ParseFromString(payload)) {
+    return error_reply<meta::v1::ListTablesResponse>(invalid_argument("unparsable request"));
+  }
+  int limit = req.limit() > 0 ? req.limit() : 100;
+  meta::v1::ListTablesResponse resp;
+  {
+    std::lock_guard lock(mu_);
+    auto it = req.exclusive_start_table_name().empty()
+                  ? tables_.begin()
+                  : tables_.upper_bound(req.exclusive_start_table_name());
+    for (; it != tables_.end() && resp.table_names_size() < limit; ++it) {
+      resp.add_table_names(it->first);
+    }
+    if (it != tables_.end() && resp.table_names_size() == limit) {
+      resp.set_last_evaluated_table_name(resp.table_names(limit - 1));
+    }
+  }
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
+}
+
+std::string MetadataService::delete_table(const std::string& payload) {
+  meta::v1::DeleteTableRequest req;
+  if (!req.ParseFromString(payload)) {
+    return error_reply<meta::v1::DeleteTableResponse>(invalid_argument("unparsable request"));
+  }
+  meta::v1::DeleteTableResponse resp;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tables_.find(req.name());
+    if (it == tables_.end()) return error_reply<meta::v1::DeleteTableResponse>(not_found(req.name()));
+    auto& t = it->second;
+    if (t.status() == meta::v1::TABLE_STATUS_CREATING) {
+      return error_reply<meta::v1::DeleteTableResponse>(failed_precondition("created"));
+    }
+    if (t.status() == meta::v1::TABLE_STATUS_DELETING) {
+      return error_reply<meta::v1::DeleteTableResponse>(failed_precondition("deleted"));
+    }
+    t.set_status(meta::v1::TABLE_STATUS_DELETING);
+    if (auto s = persist_table(t); !s.is_ok()) return error_reply<meta::v1::DeleteTableResponse>(s);
+    *resp.mutable_table() = t;
+    publish_event(meta::v1::EVENT_TYPE_TABLE_CHANGED, t);
+    spdlog::info("metadata: table {} DELETING", t.name());
+  }
+  kick_.notify_all();
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
+}
+
+std::string MetadataService::heartbeat(const std::string& payload) {
+  meta::v1::HeartbeatRequest req;
+  if (!req.ParseFromString(payload) || req.node().node_id().empty()) {
+    return error_reply<meta::v1::HeartbeatResponse>(invalid_argument("bad heartbeat"));
+  }
+  std::vector<std::string> orphans;
+  {
+    std::lock_guard lock(mu_);
+    std::set<std::string> known;
+    for (const auto& [_, t] : tables_)
+      for (const auto& p : t.partitions()) known.insert(p.partition_id());
+    for (const auto& id : req.hosted_partition_ids()) {
+      // Only ids this catalog could have issued: a wiped or foreign catalog must never make
+      // nodes drop data it does not know about.
+      unsigned long long seq = 0;
+      bool ours = std::sscanf(id.c_str(), "t%llu-", &seq) == 1 && seq <= table_seq_;
+      if (ours && !known.count(id)) orphans.push_back(id);
+    }
+    auto& n = nodes_[req.node().node_id()];
+    bool is_new = n.node_id().empty();
+    n = req.node();
+    n.set_last_heartbeat_epoch_ms(now_ms());
+    n.set_replica_count(req.hosted_partition_ids_size());
+    if (is_new) spdlog::info("metadata: storage node {} registered in zone {}", n.node_id(), n.zone());
+  }
+  // Replicas of tables that no longer exist (deleted while the node was away) are dropped.
+  for (const auto& id : orphans) {
+    spdlog::info("metadata: dropping orphan replica {} on {}", id, req.node().node_id());
+    storage::v1::AdminRequest drop;
+    drop.set_op(storage::v1::ADMIN_OP_DROP_REPLICA);
+    drop.mutable_replica()->set_partition_id(id);
+    nats_->request(subjects_.node_admin(req.node().node_id()), drop.SerializeAsString(), 2s,
+                   [](Result<std::string>) {});
+  }
+  meta::v1::HeartbeatResponse resp;
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
+}
+
+std::string MetadataService::list_nodes(const std::string&) {
+  meta::v1::ListNodesResponse resp;
+  {
+    std::lock_guard lock(mu_);
+    int64_t now = now_ms();
+    for (const auto& [_, n] : nodes_) {
+      auto* out = resp.add_nodes();
+      *out = n;
+      out->set_alive(now - n.last_heartbeat_epoch_ms() <= options_.node_timeout.count());
+    }
+  }
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
+}
+
+void MetadataService::reconcile_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    kick_.wait_for(lock, options_.reconcile_interval);
+    if (stopping_) break;
+    lock.unlock();
+    reconcile_once();
+    lock.lock();
+  }
+}
+
+void MetadataService::reconcile_once() {
+  // Snapshot the work, then talk to storage nodes without holding the lock.
+  std::vector<meta::v1::Table> work;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [_, t] : tables_) {
+      if (t.status() == meta::v1::TABLE_STATUS_CREATING ||
+          t.status() == meta::v1::TABLE_STATUS_DELETING) {
+        work.push_back(t);
+      }
+    }
+    if (tables_gauge_) {
+      std::map<std::string, int> by_status;
+      for (const auto& [_, t] : tables_) by_status[meta::v1::TableStatus_Name(t.status())]++;
+      for (const auto& s : {"TABLE_STATUS_CREATING", "TABLE_STATUS_ACTIVE", "TABLE_STATUS_DELETING"})
+        tables_gauge_->Add({{"status", s}}).Set(by_status[s]);
+      int64_t now = now_ms();
+      for (const auto& [_, n] : nodes_) {
+        bool alive = now - n.last_heartbeat_epoch_ms() <= options_.node_timeout.count();
+        nodes_gauge_->Add({{"node", n.node_id()}, {"zone", n.zone()}}).Set(alive ? 1 : 0);
+      }
+    }
+  }
+  for (auto& t : work) {
+    bool creating = t.status() == meta::v1::TABLE_STATUS_CREATING;
+    bool all_ok = true;
+    for (const auto& p : t.partitions()) {
+      for (const auto& node : p.replica_node_ids()) {
+        if (!creating) {
+          std::lock_guard lock(mu_);
+          auto n = nodes_.find(node);
+          // A node that is gone cannot drop its replica now; it drops it as an orphan when it
+          // comes back (see heartbeat()), so deletion does not wait for it.
+          if (n == nodes_.end() ||
+              now_ms() - n->second.last_heartbeat_epoch_ms() > options_.node_timeout.count()) {
+            continue;
+          }
+        }
+        storage::v1::AdminRequest req;
+        req.set_op(creating ? storage::v1::ADMIN_OP_OPEN_REPLICA : storage::v1::ADMIN_OP_DROP_REPLICA);
+        auto* d = req.mutable_replica();
+        d->set_table_id(t.table_id());
+        d->set_partition_id(p.partition_id());
+        d->set_hash_lo(p.hash_lo());
+        d->set_hash_hi(p.hash_hi());
+        auto reply = nats_->request_sync(subjects_.node_admin(node), req.SerializeAsString(), 2s);
+        storage::v1::AdminResponse resp;
+        if (!reply.ok() || !resp.ParseFromString(*reply) ||
+            resp.status().code() != common::v1::CODE_OK) {
+          all_ok = false;
+          spdlog::debug("metadata: {} of {} on {} not done yet: {}",
+                        creating ? "open" : "drop", p.partition_id(), node,
+                        reply.ok() ? resp.status().message() : reply.status().to_string());
+        }
+      }
+    }
+    if (!all_ok) continue;
+    std::lock_guard lock(mu_);
+    auto it = tables_.find(t.name());
+    if (it == tables_.end() || it->second.table_id() != t.table_id()) continue;
+    if (creating) {
+      it->second.set_status(meta::v1::TABLE_STATUS_ACTIVE);
+      if (auto s = persist_table(it->second); !s.is_ok()) {
+        spdlog::error("metadata: persisting {} failed: {}", t.name(), s.to_string());
+        continue;
+      }
+      spdlog::info("metadata: table {} ACTIVE", t.name());
+      publish_event(meta::v1::EVENT_TYPE_TABLE_CHANGED, it->second);
+    } else {
+      if (auto s = erase_table(t.name()); !s.is_ok()) {
+        spdlog::error("metadata: erasing {} failed: {}", t.name(), s.to_string());
+        continue;
+      }
+      tables_.erase(it);
+      spdlog::info("metadata: table {} deleted", t.name());
+      publish_event(meta::v1::EVENT_TYPE_TABLE_DELETED, t);
+    }
+  }
+}
+
+}  // namespace shoal::metadata

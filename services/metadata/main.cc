@@ -1,0 +1,55 @@
+// shoal-metadata: catalog, partition map, node registry. Wiring only; logic in libs/metadata.
+#include <CLI/CLI.hpp>
+
+
+#include "shoal/common/config.h"
+#include "shoal/common/log.h"
+#include "shoal/common/signals.h"
+#include "shoal/http/admin.h"
+#include "shoal/metadata/service.h"
+#include "shoal/nats/connection.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Shoal metadata service"};
+  shoal::CommonConfig common;
+  common.add_options(app);
+  shoal::metadata::MetadataOptions options;
+  int node_timeout_ms = 5000;
+  app.add_option("--data-dir", options.data_dir, "RocksDB directory")->required()->envname("SHOAL_DATA_DIR");
+  app.add_option("--partitions", options.default_partitions, "initial partitions per table")
+      ->envname("SHOAL_DEFAULT_PARTITIONS")->check(CLI::Range(1, 1024));
+  app.add_option("--replicas", options.replication_factor, "replicas per partition")
+      ->envname("SHOAL_REPLICAS")->check(CLI::Range(1, 3));
+  app.add_option("--node-timeout-ms", node_timeout_ms, "a node without heartbeat this long is down");
+  CLI11_PARSE(app, argc, argv);
+  shoal::block_termination_signals();  // before any thread starts
+  options.node_timeout = std::chrono::milliseconds(node_timeout_ms);
+
+  shoal::init_logging("metadata", common.log_level);
+  auto nats = shoal::nats::Connection::connect({.url = common.nats_url, .name = "shoal-metadata"});
+  if (!nats.ok()) {
+    spdlog::critical("cannot connect to NATS at {}: {}", common.nats_url, nats.status().to_string());
+    return 1;
+  }
+  shoal::metrics::Registry registry;
+  shoal::metadata::MetadataService service(*nats, shoal::subjects::Subjects(common.subject_prefix),
+                                           options, &registry);
+  if (auto s = service.start(); !s.is_ok()) {
+    spdlog::critical("metadata start failed: {}", s.to_string());
+    return 1;
+  }
+  std::unique_ptr<shoal::http::AdminServer> admin;
+  if (common.admin_port > 0) {
+    admin = std::make_unique<shoal::http::AdminServer>(
+        static_cast<uint16_t>(common.admin_port), &registry, [&service] { return service.ready(); });
+    if (auto s = admin->start(); !s.is_ok()) {
+      spdlog::critical("admin port {}: {}", common.admin_port, s.to_string());
+      return 1;
+    }
+  }
+  spdlog::info("metadata ready (data in {})", options.data_dir);
+  int sig = shoal::wait_for_termination_signal();
+  spdlog::info("metadata stopping (signal {})", sig);
+  service.stop();
+  return 0;
+}
