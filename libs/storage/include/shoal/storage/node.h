@@ -1,0 +1,96 @@
+#pragma once
+// StorageNode: hosts many partition replicas of many tables, one CAF actor per replica, on
+// one RocksDB (libs/store) with a column family per replica plus shared "raft-log" and
+// "node-meta" families.
+//
+// Threads: NATS delivery threads parse requests and hand them to replica actors; CAF
+// workers run the actors (reads hit RocksDB directly: memtable/block-cache lookups, bounded
+// and short); the GroupCommitter thread does every synced write and sends the replies of
+// writes. Admin requests (open/drop replica, stats) are rare and run on their own
+// subscription thread, where they may wait for RocksDB and for actors to stop.
+
+#include <atomic>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "shoal/common/status.h"
+#include "shoal/metrics/registry.h"
+#include "shoal/nats/connection.h"
+#include "shoal/store/group_commit.h"
+#include "shoal/store/store.h"
+#include "shoal/storage/v1/storage.pb.h"
+#include "shoal/subjects/subjects.h"
+
+namespace caf {
+class actor_system;
+class actor_system_config;
+}  // namespace caf
+
+namespace shoal::storage {
+
+struct NodeOptions {
+  std::string node_id;
+  std::string zone;
+  std::string data_dir;
+  bool sync = true;  // fsync every group commit (acknowledged = durable)
+  std::chrono::milliseconds heartbeat_interval{1000};
+  size_t log_retention = 1024;  // log entries kept per replica until Raft snapshots exist
+};
+
+// Counters a replica shares with metrics scrapes (read from any thread).
+struct ReplicaCounters {
+  std::atomic<uint64_t> items{0};
+  std::atomic<uint64_t> applied_index{0};
+  std::atomic<uint64_t> writes{0};
+  std::atomic<uint64_t> reads{0};
+};
+
+class StorageNode {
+ public:
+  StorageNode(std::shared_ptr<nats::Connection> nats, subjects::Subjects subjects,
+              NodeOptions options, metrics::Registry* registry);
+  ~StorageNode();
+
+  // Opens RocksDB, restarts every replica found there, subscribes, starts heartbeats.
+  Status start();
+  void stop();
+  bool ready() const { return ready_; }
+  size_t replica_count() const;
+
+  struct Replica;
+
+ private:
+  void on_data(nats::MessagePtr msg);
+  void on_admin(nats::MessagePtr msg);
+  Status open_replica(const storage::v1::ReplicaDescriptor& d, bool create);
+  Status drop_replica(const std::string& partition_id);
+  void heartbeat_loop();
+
+  std::shared_ptr<nats::Connection> nats_;
+  subjects::Subjects subjects_;
+  NodeOptions options_;
+  metrics::Registry* registry_;
+
+  std::unique_ptr<caf::actor_system_config> caf_config_;
+  std::unique_ptr<caf::actor_system> system_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::GroupCommitter> committer_;
+  store::CfPtr log_cf_;
+  store::CfPtr meta_cf_;
+
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<Replica>> replicas_;  // by partition id
+
+  std::optional<nats::Subscription> data_sub_;
+  std::optional<nats::Subscription> admin_sub_;
+  std::thread heartbeat_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> ready_{false};
+  metrics::Family<metrics::Gauge>* items_gauge_ = nullptr;
+  metrics::Family<metrics::Counter>* writes_counter_ = nullptr;
+};
+
+}  // namespace shoal::storage

@@ -1,0 +1,272 @@
+#include "shoal/storage/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <future>
+
+#include "replica.h"
+#include "shoal/meta/v1/meta.pb.h"
+
+namespace shoal::storage {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+void set_status(common::v1::Status* out, const Status& s) {
+  out->set_code(s.is_ok() ? common::v1::CODE_OK : static_cast<common::v1::Code>(s.code()));
+  out->set_message(s.message());
+}
+
+constexpr const char* kLogFamily = "raft-log";
+constexpr const char* kMetaFamily = "node-meta";
+
+}  // namespace
+
+StorageNode::StorageNode(std::shared_ptr<nats::Connection> nats, subjects::Subjects subjects,
+                         NodeOptions options, metrics::Registry* registry)
+    : nats_(std::move(nats)), subjects_(std::move(subjects)), options_(std::move(options)),
+      registry_(registry) {
+  if (registry_) {
+    items_gauge_ = &metrics::BuildGauge()
+                        .Name("shoal_storage_replica_items")
+                        .Help("Items stored in each partition replica hosted by this node")
+                        .Register(*registry_);
+    writes_counter_ = &metrics::BuildCounter()
+                           .Name("shoal_storage_replica_writes_total")
+                           .Help("Writes applied by each partition replica hosted by this node")
+                           .Register(*registry_);
+  }
+}
+
+StorageNode::~StorageNode() { stop(); }
+
+size_t StorageNode::replica_count() const {
+  std::shared_lock lock(mu_);
+  return replicas_.size();
+}
+
+Status StorageNode::start() {
+  auto st = store::Store::open(store::StoreOptions{.path = options_.data_dir});
+  if (!st.ok()) return st.status();
+  store_ = std::move(st).value();
+  auto log = store_->create_family(kLogFamily);
+  if (!log.ok()) return log.status();
+  log_cf_ = *log;
+  auto meta = store_->create_family(kMetaFamily);
+  if (!meta.ok()) return meta.status();
+  meta_cf_ = *meta;
+  committer_ = std::make_unique<store::GroupCommitter>(store_.get(), options_.sync);
+
+  caf_config_ = std::make_unique<caf::actor_system_config>();
+  system_ = std::make_unique<caf::actor_system>(*caf_config_);
+
+  // Restart every replica this node hosted, from its record (index and count included).
+  auto it = store_->iterator(meta_cf_);
+  std::vector<storage::v1::ReplicaRecord> records;
+  for (it->Seek("replica/"); it->Valid() && it->key().starts_with("replica/"); it->Next()) {
+    storage::v1::ReplicaRecord r;
+    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return internal_error("corrupt replica record " + it->key().ToString());
+    }
+    records.push_back(std::move(r));
+  }
+  for (const auto& r : records) {
+    SHOAL_RETURN_IF_ERROR(open_replica(r.replica(), /*create=*/false));
+  }
+  spdlog::info("storage {}: zone {}, {} replicas recovered from {}", options_.node_id,
+               options_.zone, records.size(), options_.data_dir);
+
+  auto data = nats_->subscribe(subjects_.node_data(options_.node_id), "",
+                               [this](nats::MessagePtr m) { on_data(std::move(m)); });
+  if (!data.ok()) return data.status();
+  data_sub_.emplace(std::move(data).value());
+  auto admin = nats_->subscribe(subjects_.node_admin(options_.node_id), "",
+                                [this](nats::MessagePtr m) { on_admin(std::move(m)); });
+  if (!admin.ok()) return admin.status();
+  admin_sub_.emplace(std::move(admin).value());
+  heartbeat_ = std::thread([this] { heartbeat_loop(); });
+  ready_ = true;
+  return Status::ok();
+}
+
+void StorageNode::stop() {
+  if (stopping_.exchange(true)) return;
+  ready_ = false;
+  data_sub_.reset();
+  admin_sub_.reset();
+  if (heartbeat_.joinable()) heartbeat_.join();
+  {
+    std::unique_lock lock(mu_);
+    for (auto& [_, r] : replicas_) caf::anon_send_exit(r->actor, caf::exit_reason::user_shutdown);
+    replicas_.clear();
+  }
+  if (system_) system_->await_all_actors_done();
+  committer_.reset();  // drains queued commits
+  system_.reset();
+  log_cf_.reset();
+  meta_cf_.reset();
+  store_.reset();
+}
+
+void StorageNode::on_data(nats::MessagePtr msg) {
+  auto call = std::make_shared<DataCall>();
+  if (!call->request.ParseFromString(msg->data)) {
+    spdlog::warn("storage {}: unparsable data request", options_.node_id);
+    return;
+  }
+  call->reply_subject = msg->reply;
+  caf::actor target;
+  {
+    std::shared_lock lock(mu_);
+    auto it = replicas_.find(call->request.partition_id());
+    if (it != replicas_.end()) target = it->second->actor;
+  }
+  if (!target) {
+    storage::v1::DataResponse resp;
+    set_status(resp.mutable_status(),
+               stale_route("replica " + call->request.partition_id() + " not on node " + options_.node_id));
+    if (!msg->reply.empty()) (void)nats_->publish(msg->reply, resp.SerializeAsString());
+    return;
+  }
+  caf::anon_send(target, std::move(call));
+}
+
+Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool create) {
+  const std::string& pid = d.partition_id();
+  {
+    std::shared_lock lock(mu_);
+    if (replicas_.count(pid)) return Status::ok();  // idempotent
+  }
+  auto env = std::make_shared<ReplicaEnv>();
+  env->store = store_.get();
+  env->committer = committer_.get();
+  env->log_cf = log_cf_;
+  env->meta_cf = meta_cf_;
+  env->nats = nats_;
+  env->counters = std::make_shared<ReplicaCounters>();
+  env->log_retention = options_.log_retention;
+  auto cf = store_->create_family(data_family_name(pid));
+  if (!cf.ok()) return cf.status();
+  env->data_cf = *cf;
+
+  std::string raw;
+  if (store_->get(meta_cf_, meta_key(pid), &raw).is_ok()) {
+    if (!env->record.ParseFromString(raw)) return internal_error("corrupt record of " + pid);
+  } else {
+    if (!create) return internal_error("no record for replica " + pid);
+    *env->record.mutable_replica() = d;
+    store::Batch b;
+    b.put(meta_cf_, meta_key(pid), env->record.SerializeAsString());
+    SHOAL_RETURN_IF_ERROR(store_->write(b, /*sync=*/true));
+  }
+  env->counters->items = env->record.item_count();
+  env->counters->applied_index = env->record.applied_index();
+
+  auto replica = std::make_shared<Replica>();
+  replica->env = env;
+  replica->actor = system_->spawn(replica_actor, env);
+  if (items_gauge_) {
+    const auto& rd = env->record.replica();
+    metrics::Labels labels{{"table_id", rd.table_id()}, {"partition", pid}};
+    auto counters = env->counters;
+    items_gauge_->AddCallback(labels, [counters] { return double(counters->items.load()); });
+    writes_counter_->AddCallback(labels, [counters] { return double(counters->writes.load()); });
+  }
+  std::unique_lock lock(mu_);
+  replicas_.emplace(pid, std::move(replica));
+  spdlog::info("storage {}: replica {} open (table {}, index {}, {} items)", options_.node_id, pid,
+               env->record.replica().table_id(), env->record.applied_index(),
+               env->record.item_count());
+  return Status::ok();
+}
+
+Status StorageNode::drop_replica(const std::string& pid) {
+  std::shared_ptr<Replica> replica;
+  {
+    std::unique_lock lock(mu_);
+    auto it = replicas_.find(pid);
+    if (it != replicas_.end()) {
+      replica = it->second;
+      replicas_.erase(it);
+    }
+  }
+  if (replica) {
+    // Stop the actor, then let every batch it already queued reach disk before the family
+    // goes away (an empty batch through the committer is a barrier).
+    caf::scoped_actor self{*system_};
+    self->monitor(replica->actor);
+    self->send_exit(replica->actor, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {});
+    std::promise<void> drained;
+    committer_->submit(store::Batch{}, [&drained](const Status&) { drained.set_value(); });
+    drained.get_future().wait();
+    if (items_gauge_) {
+      metrics::Labels labels{{"table_id", replica->env->record.replica().table_id()}, {"partition", pid}};
+      items_gauge_->RemoveCallback(labels);
+      writes_counter_->RemoveCallback(labels);
+    }
+  }
+  SHOAL_RETURN_IF_ERROR(store_->drop_family(data_family_name(pid)));
+  store::Batch b;
+  b.erase_range(log_cf_, pid + "/", log_prefix_end(pid));
+  b.erase(meta_cf_, meta_key(pid));
+  SHOAL_RETURN_IF_ERROR(store_->write(b, /*sync=*/true));
+  spdlog::info("storage {}: replica {} dropped", options_.node_id, pid);
+  return Status::ok();
+}
+
+void StorageNode::on_admin(nats::MessagePtr msg) {
+  storage::v1::AdminRequest req;
+  storage::v1::AdminResponse resp;
+  Status s;
+  if (!req.ParseFromString(msg->data)) {
+    s = invalid_argument("unparsable admin request");
+  } else {
+    switch (req.op()) {
+      case storage::v1::ADMIN_OP_OPEN_REPLICA: s = open_replica(req.replica(), /*create=*/true); break;
+      case storage::v1::ADMIN_OP_DROP_REPLICA: s = drop_replica(req.replica().partition_id()); break;
+      case storage::v1::ADMIN_OP_STATS: {
+        std::shared_lock lock(mu_);
+        for (const auto& [pid, r] : replicas_) {
+          auto* out = resp.add_replicas();
+          *out->mutable_replica() = r->env->record.replica();
+          out->set_item_count(r->env->counters->items.load());
+          out->set_applied_index(r->env->counters->applied_index.load());
+        }
+        break;
+      }
+      default: s = invalid_argument("unknown admin op");
+    }
+  }
+  if (!s.is_ok()) spdlog::warn("storage {}: admin op failed: {}", options_.node_id, s.to_string());
+  set_status(resp.mutable_status(), s);
+  if (!msg->reply.empty()) (void)nats_->respond(*msg, resp.SerializeAsString());
+}
+
+void StorageNode::heartbeat_loop() {
+  bool registered = false;
+  while (!stopping_) {
+    meta::v1::HeartbeatRequest hb;
+    hb.mutable_node()->set_node_id(options_.node_id);
+    hb.mutable_node()->set_zone(options_.zone);
+    {
+      std::shared_lock lock(mu_);
+      for (const auto& [pid, _] : replicas_) hb.add_hosted_partition_ids(pid);
+    }
+    auto r = nats_->request_sync(subjects_.meta_rpc(subjects::Subjects::kHeartbeat),
+                                 hb.SerializeAsString(), 2s);
+    if (r.ok() && !registered) {
+      spdlog::info("storage {}: registered with metadata", options_.node_id);
+      registered = true;
+    } else if (!r.ok() && registered) {
+      spdlog::warn("storage {}: heartbeat failed: {}", options_.node_id, r.status().to_string());
+      registered = false;
+    }
+    for (auto waited = 0ms; waited < options_.heartbeat_interval && !stopping_; waited += 50ms) {
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+}
+
+}  // namespace shoal::storage
