@@ -1,0 +1,46 @@
+#pragma once
+// Router: the DynamoDB front door. Speaks DynamoDB JSON 1.0 over HTTP, dispatches on
+// X-Amz-Target, validates input, and routes item operations by partition-key hash to the
+// storage node hosting the partition's leader, over NATS. Table operations go to metadata.
+//
+// Nothing here blocks: an HTTP request becomes an asynchronous NATS request whose callback
+// (on a NATS thread) completes the HTTP response.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "shoal/common/status.h"
+#include "shoal/http/server.h"
+#include "shoal/metrics/registry.h"
+#include "shoal/nats/connection.h"
+#include "shoal/subjects/subjects.h"
+
+namespace shoal::router {
+
+struct RouterOptions {
+  std::chrono::milliseconds request_timeout{10000};  // whole request, incl. retries
+  std::chrono::milliseconds rpc_timeout{3000};       // one NATS round trip
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+};
+
+class Router {
+ public:
+  Router(std::shared_ptr<nats::Connection> nats, subjects::Subjects subjects,
+         RouterOptions options, metrics::Registry* registry);
+  ~Router();
+
+  // Subscribes to metadata events (partition-map cache invalidation).
+  Status start();
+
+  // The HTTP handler. Thread-safe; never blocks.
+  void handle(http::Request&& request, http::Responder responder);
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace shoal::router

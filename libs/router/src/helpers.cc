@@ -1,0 +1,130 @@
+#include <algorithm>
+
+#include "impl.h"
+#include "shoal/item/key.h"
+
+namespace shoal::router {
+
+namespace errors = api::errors;
+
+Status status_from_proto(const common::v1::Status& s) {
+  if (s.code() == common::v1::CODE_OK || s.code() == common::v1::CODE_UNSPECIFIED)
+    return Status::ok();
+  return Status(static_cast<Code>(s.code()), s.message());
+}
+
+const rapidjson::Value* member(const rapidjson::Value& obj, const char* name) {
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
+  return &it->value;
+}
+
+std::optional<std::string> string_member(const rapidjson::Value& obj, const char* name) {
+  const auto* v = member(obj, name);
+  if (!v || !v->IsString()) return std::nullopt;
+  return std::string(v->GetString(), v->GetStringLength());
+}
+
+void check_table_name(const rapidjson::Value& body, const char* json_name, const char* path,
+                      errors::ConstraintErrors* errs, std::string* out) {
+  auto name = string_member(body, json_name);
+  if (!name) {
+    errs->null_member(path);
+    return;
+  }
+  *out = *name;
+  bool pattern_ok = std::all_of(name->begin(), name->end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.';
+  });
+  if (!pattern_ok) errs->pattern(path, *name, "[a-zA-Z0-9_.-]+");
+  if (name->size() < 3) errs->min_length(path, *name, 3);
+  if (name->size() > 255) errs->max_length(path, *name, 255);
+}
+
+namespace {
+
+// Validates one key attribute's value and returns its component bytes.
+std::optional<api::ApiError> key_part(const std::string& name, item::Type want,
+                                      const item::AttributeValue& v, bool is_hash,
+                                      std::string* out) {
+  if (v.type != want) return std::nullopt;  // the caller decides which message applies
+  if ((v.type == item::Type::kS || v.type == item::Type::kB) && v.bytes.empty()) {
+    return errors::empty_key_value(name);
+  }
+  *out = item::key_component(v);
+  size_t raw = v.type == item::Type::kN ? item::value_size(v) : v.bytes.size();
+  if (is_hash && raw > 2048) return errors::hash_key_too_large();
+  if (!is_hash && raw > 1024) return errors::range_key_too_large();
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<api::ApiError> key_from_item(const TableInfo& t, const item::Item& item,
+                                           ItemKey* out) {
+  const auto* h = item::find_attribute(item, t.hash_key);
+  if (!h) return errors::missing_key_in_item(t.hash_key);
+  if (h->type != t.hash_type) return errors::key_type_mismatch(t.hash_key, t.hash_type, h->type);
+  if (auto e = key_part(t.hash_key, t.hash_type, *h, true, &out->pk)) return e;
+  if (!t.range_key.empty()) {
+    const auto* r = item::find_attribute(item, t.range_key);
+    if (!r) return errors::missing_key_in_item(t.range_key);
+    if (r->type != t.range_type)
+      return errors::key_type_mismatch(t.range_key, t.range_type, r->type);
+    if (auto e = key_part(t.range_key, t.range_type, *r, false, &out->sk)) return e;
+  }
+  out->hash = item::partition_hash(out->pk);
+  return std::nullopt;
+}
+
+std::optional<api::ApiError> key_from_key(const TableInfo& t, const item::Item& key,
+                                          ItemKey* out) {
+  size_t want = t.range_key.empty() ? 1 : 2;
+  if (key.size() != want) return errors::key_schema_mismatch();
+  const auto* h = item::find_attribute(key, t.hash_key);
+  if (!h || h->type != t.hash_type) return errors::key_schema_mismatch();
+  if (auto e = key_part(t.hash_key, t.hash_type, *h, true, &out->pk)) return e;
+  if (!t.range_key.empty()) {
+    const auto* r = item::find_attribute(key, t.range_key);
+    if (!r || r->type != t.range_type) return errors::key_schema_mismatch();
+    if (auto e = key_part(t.range_key, t.range_type, *r, false, &out->sk)) return e;
+  }
+  out->hash = item::partition_hash(out->pk);
+  return std::nullopt;
+}
+
+}  // namespace shoal::router
+
+namespace shoal::router {
+
+std::optional<api::ApiError> refuse_unsupported(const rapidjson::Value& body,
+                                                std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (member(body, n)) {
+      return api::errors::validation(std::string(n) + " is not supported by this Shoal version");
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<api::ApiError> parse_return_old(const rapidjson::Value& body, bool* return_old) {
+  *return_old = false;
+  const auto* rv = member(body, "ReturnValues");
+  if (!rv) return std::nullopt;
+  if (!rv->IsString()) return api::errors::wrong_json_type("String");
+  std::string_view v(rv->GetString(), rv->GetStringLength());
+  if (v == "NONE") return std::nullopt;
+  if (v == "ALL_OLD") {
+    *return_old = true;
+    return std::nullopt;
+  }
+  if (v == "UPDATED_OLD" || v == "ALL_NEW" || v == "UPDATED_NEW") {
+    return api::errors::validation("Return values set to invalid value");
+  }
+  api::errors::ConstraintErrors c;
+  c.enum_value("returnValues", v, {"ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"});
+  return c.to_error();
+}
+
+}  // namespace shoal::router

@@ -1,0 +1,198 @@
+#pragma once
+// Router internals shared by the operation handlers (one file per operation in ops/).
+
+#include <rapidjson/document.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "shoal/api/errors.h"
+#include "shoal/api/json_codec.h"
+#include "shoal/item/item.h"
+#include "shoal/meta/v1/meta.pb.h"
+#include "shoal/router/router.h"
+#include "shoal/storage/v1/storage.pb.h"
+
+namespace shoal::router {
+
+// One client request in flight. Completed exactly once with ok() or fail(); safe to complete
+// from any thread.
+class Call {
+ public:
+  Call(http::Responder responder, std::string op, std::string request_id,
+       std::chrono::steady_clock::time_point deadline, Router::Impl* router)
+      : responder_(std::move(responder)), op_(std::move(op)),
+        request_id_(std::move(request_id)), deadline_(deadline), router_(router) {}
+
+  void ok(std::string json_body);
+  void fail(const api::ApiError& error);
+
+  const std::string& op() const { return op_; }
+  std::chrono::steady_clock::time_point deadline() const { return deadline_; }
+  bool past_deadline() const { return std::chrono::steady_clock::now() >= deadline_; }
+
+  std::string raw;           // the request body; `body` points into it
+  rapidjson::Document body;  // the parsed request
+
+ private:
+  http::Responder responder_;
+  std::string op_;
+  std::string request_id_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  Router::Impl* router_;
+  std::atomic<bool> done_{false};
+};
+using CallPtr = std::shared_ptr<Call>;
+
+// What the router needs to know about a table to route its items.
+struct TableInfo {
+  meta::v1::Table table;  // as metadata described it
+  std::string hash_key;
+  item::Type hash_type = item::Type::kS;
+  std::string range_key;  // empty if none
+  item::Type range_type = item::Type::kS;
+  // Sorted by hash_lo; together they cover the whole hash space.
+  std::vector<const meta::v1::Partition*> partitions;
+
+  bool active() const { return table.status() == meta::v1::TABLE_STATUS_ACTIVE; }
+  const meta::v1::Partition* partition_for(uint64_t hash) const;
+};
+using TableInfoPtr = std::shared_ptr<const TableInfo>;
+
+// Partition-map cache: table name -> TableInfo. Misses go to metadata; concurrent misses for
+// one table share one request. Entries are dropped on metadata events and on stale-route
+// answers from storage nodes.
+class TableCache {
+ public:
+  using Done = std::function<void(Result<TableInfoPtr>)>;
+  explicit TableCache(Router::Impl* router) : router_(router) {}
+  void get(const std::string& name, Done done);
+  void invalidate(const std::string& name);
+
+ private:
+  void fetch(const std::string& name);
+  Router::Impl* router_;
+  std::mutex mu_;
+  std::unordered_map<std::string, TableInfoPtr> tables_;
+  std::unordered_map<std::string, std::vector<Done>> waiting_;
+};
+
+struct Router::Impl {
+  Impl(std::shared_ptr<nats::Connection> n, subjects::Subjects s, RouterOptions o,
+       metrics::Registry* registry);
+  ~Impl();
+
+  // Runs `fn` on the timer thread after `delay`.
+  void after(std::chrono::milliseconds delay, std::function<void()> fn);
+  boost::asio::io_context timers;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
+      timer_guard{timers.get_executor()};
+  std::thread timer_thread;
+
+  std::shared_ptr<nats::Connection> nats;
+  subjects::Subjects subjects;
+  RouterOptions options;
+  TableCache cache{this};
+  std::optional<nats::Subscription> events_sub;
+
+  metrics::Family<metrics::Counter>* requests = nullptr;
+  metrics::Family<metrics::Histogram>* latency = nullptr;
+  void record(const std::string& op, std::string_view code, double seconds);
+
+  // Sends a control-plane request to metadata; `done` gets the raw reply or an error.
+  void meta_rpc(std::string_view op, const google::protobuf::Message& request,
+                std::function<void(Result<std::string>)> done);
+  // Sends an item request to the partition's leader, retrying on stale routes (refreshing
+  // the table from metadata) until the call's deadline.
+  void data_rpc(const CallPtr& call, const std::string& table_name,
+                std::shared_ptr<storage::v1::DataRequest> request,
+                std::function<void(storage::v1::DataResponse&&)> done, int attempt = 0);
+
+  std::string table_arn(std::string_view name) const;
+};
+
+// ---- helpers shared by handlers -----------------------------------------------------------
+
+Status status_from_proto(const common::v1::Status& s);
+
+// Parses a metadata reply of type Resp and hands it on; transport errors and non-OK statuses
+// go to `on_error` as a Status.
+template <class Resp, class OnOk, class OnError>
+void with_meta_reply(const Result<std::string>& reply, OnOk&& on_ok, OnError&& on_error) {
+  if (!reply.ok()) return on_error(reply.status());
+  Resp resp;
+  if (!resp.ParseFromString(*reply)) return on_error(internal_error("unparsable metadata reply"));
+  Status st = status_from_proto(resp.status());
+  if (!st.is_ok()) return on_error(st);
+  on_ok(resp);
+}
+
+// Serializes a JSON response built by `fill` and completes the call with it.
+template <class Fill>
+void reply_json(const CallPtr& call, Fill&& fill) {
+  rapidjson::StringBuffer sb;
+  api::JsonWriter w(sb);
+  fill(w);
+  call->ok(std::string(sb.GetString(), sb.GetSize()));
+}
+
+// Reads a required string member; records a constraint error if absent.
+const rapidjson::Value* member(const rapidjson::Value& obj, const char* name);
+std::optional<std::string> string_member(const rapidjson::Value& obj, const char* name);
+
+// Validates TableName like DynamoDB (required, 3..255, [a-zA-Z0-9_.-]+).
+void check_table_name(const rapidjson::Value& body, const char* json_name, const char* path,
+                      api::errors::ConstraintErrors* errors, std::string* out);
+
+// The key of an item or a Key parameter, validated against the table's key schema.
+struct ItemKey {
+  std::string pk;  // component bytes
+  std::string sk;  // empty if the table has no sort key
+  uint64_t hash = 0;
+};
+// For PutItem: key attributes must be present in the item, typed as the schema says.
+std::optional<api::ApiError> key_from_item(const TableInfo& t, const item::Item& item,
+                                           ItemKey* out);
+// For GetItem/DeleteItem: the Key must hold exactly the key attributes.
+std::optional<api::ApiError> key_from_key(const TableInfo& t, const item::Item& key,
+                                          ItemKey* out);
+
+// TableDescription JSON as DescribeTable returns it.
+void write_table_description(api::JsonWriter& w, const meta::v1::Table& t,
+                             const Router::Impl& router);
+
+using Handler = void (*)(Router::Impl&, const CallPtr&);
+void handle_create_table(Router::Impl&, const CallPtr&);
+void handle_describe_table(Router::Impl&, const CallPtr&);
+void handle_list_tables(Router::Impl&, const CallPtr&);
+void handle_delete_table(Router::Impl&, const CallPtr&);
+void handle_put_item(Router::Impl&, const CallPtr&);
+void handle_get_item(Router::Impl&, const CallPtr&);
+void handle_delete_item(Router::Impl&, const CallPtr&);
+
+}  // namespace shoal::router
+
+namespace shoal::router {
+
+// Parameters of the expression family that arrive with the next issue's work (conditions,
+// update expressions). Until then a request carrying one is refused rather than half-applied.
+std::optional<api::ApiError> refuse_unsupported(const rapidjson::Value& body,
+                                                std::initializer_list<const char*> names);
+
+// ReturnValues for PutItem/DeleteItem: NONE (default) or ALL_OLD.
+std::optional<api::ApiError> parse_return_old(const rapidjson::Value& body, bool* return_old);
+
+}  // namespace shoal::router

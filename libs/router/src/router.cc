@@ -1,0 +1,198 @@
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "impl.h"
+#include "shoal/api/protocol.h"
+
+namespace shoal::router {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// The dispatch table: X-Amz-Target operation -> handler.
+const std::unordered_map<std::string_view, Handler>& dispatch_table() {
+  static const std::unordered_map<std::string_view, Handler> table = {
+      {"CreateTable", handle_create_table},     {"DescribeTable", handle_describe_table},
+      {"ListTables", handle_list_tables},       {"DeleteTable", handle_delete_table},
+      {"PutItem", handle_put_item},             {"GetItem", handle_get_item},
+      {"DeleteItem", handle_delete_item},
+  };
+  return table;
+}
+
+}  // namespace
+
+// ---- Call ------------------------------------------------------------------------------------
+
+void Call::ok(std::string json_body) {
+  if (done_.exchange(true)) return;
+  http::Response r;
+  r.status = 200;
+  r.headers = api::response_headers(request_id_, json_body);
+  r.body = std::move(json_body);
+  responder_.send(std::move(r));
+  router_->record(op_, "200", std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+}
+
+void Call::fail(const api::ApiError& error) {
+  if (done_.exchange(true)) return;
+  http::Response r;
+  r.status = error.http_status;
+  r.body = error.to_json();
+  r.headers = api::response_headers(request_id_, r.body);
+  responder_.send(std::move(r));
+  router_->record(op_.empty() ? "unknown" : op_, error.short_type(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+}
+
+// ---- Router ----------------------------------------------------------------------------------
+
+Router::Impl::Impl(std::shared_ptr<nats::Connection> n, subjects::Subjects s, RouterOptions o,
+                   metrics::Registry* registry)
+    : nats(std::move(n)), subjects(std::move(s)), options(std::move(o)) {
+  timer_thread = std::thread([this] { timers.run(); });
+  if (registry) {
+    requests = &metrics::BuildCounter()
+                    .Name("shoal_router_requests_total")
+                    .Help("DynamoDB API requests by operation and result code")
+                    .Register(*registry);
+    latency = &metrics::BuildHistogram()
+                   .Name("shoal_router_request_duration_seconds")
+                   .Help("DynamoDB API request latency seen by the router")
+                   .Register(*registry);
+  }
+}
+
+void Router::Impl::record(const std::string& op, std::string_view code, double seconds) {
+  if (!requests) return;
+  requests->Add({{"op", op}, {"code", std::string(code)}}).Increment();
+  static const std::vector<double> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                               0.05,   0.1,   0.25,   0.5,   1,    2.5};
+  latency->Add({{"op", op}}, kBuckets).Observe(seconds);
+}
+
+std::string Router::Impl::table_arn(std::string_view name) const {
+  return "arn:aws:dynamodb:" + options.region + ":" + options.account_id + ":table/" +
+         std::string(name);
+}
+
+void Router::Impl::meta_rpc(std::string_view op, const google::protobuf::Message& request,
+                            std::function<void(Result<std::string>)> done) {
+  nats->request(subjects.meta_rpc(op), request.SerializeAsString(), options.rpc_timeout,
+                std::move(done));
+}
+
+void Router::Impl::data_rpc(const CallPtr& call, const std::string& table_name,
+                            std::shared_ptr<storage::v1::DataRequest> request,
+                            std::function<void(storage::v1::DataResponse&&)> done, int attempt) {
+  cache.get(table_name, [this, call, table_name, request, done = std::move(done),
+                         attempt](Result<TableInfoPtr> table) mutable {
+    if (!table.ok()) {
+      if (table.status().code() == Code::kNotFound) return call->fail(api::errors::resource_not_found());
+      return call->fail(api::errors::from_status(table.status()));
+    }
+    const TableInfo& t = **table;
+    if (!t.active() || (!request->table_id().empty() && t.table.table_id() != request->table_id())) {
+      return call->fail(api::errors::resource_not_found());
+    }
+    request->set_table_id(t.table.table_id());
+    const auto* p = t.partition_for(request->hash());
+    if (!p || p->leader_node_id().empty()) {
+      return call->fail(api::errors::from_status(unavailable("no partition for hash")));
+    }
+    request->set_partition_id(p->partition_id());
+    request->set_map_epoch(t.table.map_epoch());
+    auto retry = [this, call, table_name, request, done, attempt](const Status& why) mutable {
+      cache.invalidate(table_name);
+      if (call->past_deadline() || attempt >= 20) return call->fail(api::errors::from_status(why));
+      if (attempt == 0) return data_rpc(call, table_name, request, std::move(done), 1);
+      // Back off so a restarting node or a moving map has time to settle; the timer thread
+      // waits, never a NATS or HTTP thread.
+      auto delay = std::chrono::milliseconds(std::min(5 << std::min(attempt, 6), 200));
+      after(delay, [this, call, table_name, request, done, attempt]() mutable {
+        data_rpc(call, table_name, request, std::move(done), attempt + 1);
+      });
+    };
+    nats->request(subjects.node_data(p->leader_node_id()), request->SerializeAsString(),
+                  options.rpc_timeout,
+                  [call, done, retry](Result<std::string> reply) mutable {
+                    if (!reply.ok()) return retry(reply.status());
+                    storage::v1::DataResponse resp;
+                    if (!resp.ParseFromString(*reply)) {
+                      return call->fail(api::errors::internal_server_error("bad storage reply"));
+                    }
+                    Status st = status_from_proto(resp.status());
+                    if (st.code() == Code::kStaleRoute || st.code() == Code::kUnavailable) {
+                      return retry(st);
+                    }
+                    if (!st.is_ok()) return call->fail(api::errors::from_status(st));
+                    done(std::move(resp));
+                  });
+  });
+}
+
+void Router::Impl::after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(timers, delay);
+  timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+    if (!ec) fn();
+  });
+}
+
+Router::Impl::~Impl() {
+  timer_guard.reset();
+  timers.stop();
+  if (timer_thread.joinable()) timer_thread.join();
+}
+
+Router::Router(std::shared_ptr<nats::Connection> nats, subjects::Subjects subjects,
+               RouterOptions options, metrics::Registry* registry)
+    : impl_(std::make_shared<Impl>(std::move(nats), std::move(subjects), std::move(options),
+                                   registry)) {}
+
+Router::~Router() = default;
+
+Status Router::start() {
+  auto* impl = impl_.get();
+  auto sub = impl->nats->subscribe(impl->subjects.meta_events(), "", [impl](nats::MessagePtr m) {
+    meta::v1::Event e;
+    if (!e.ParseFromString(m->data)) return;
+    impl->cache.invalidate(e.table_name());
+  });
+  if (!sub.ok()) return sub.status();
+  impl->events_sub.emplace(std::move(sub).value());
+  return Status::ok();
+}
+
+void Router::handle(http::Request&& request, http::Responder responder) {
+  if (request.method == "GET") {
+    // AWS answers a plain GET with a health line; load balancers and `make run` use it.
+    http::Response r;
+    r.status = 200;
+    r.body = "healthy: shoal ";
+    r.headers = {{"Content-Type", "text/plain"}};
+    return responder.send(std::move(r));
+  }
+  auto deadline = std::chrono::steady_clock::now() + impl_->options.request_timeout;
+  std::string_view op = api::operation_from_target(request.header("x-amz-target"));
+  auto call = std::make_shared<Call>(std::move(responder), std::string(op),
+                                     api::new_request_id(), deadline, impl_.get());
+  // Order as DynamoDB checks: body must be JSON, then the target must exist, then auth.
+  // The document parses in place, so the call owns the body buffer.
+  call->raw = std::move(request.body);
+  if (call->raw.empty() || call->body.ParseInsitu(call->raw.data()).HasParseError() ||
+      !call->body.IsObject()) {
+    return call->fail(api::errors::serialization());
+  }
+  const auto& table = dispatch_table();
+  auto it = op.empty() ? table.end() : table.find(op);
+  if (it == table.end()) return call->fail(api::errors::unknown_operation());
+  if (request.header("authorization").empty()) {
+    return call->fail(api::errors::missing_authentication_token());
+  }
+  it->second(*impl_, call);
+}
+
+}  // namespace shoal::router

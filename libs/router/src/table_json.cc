@@ -1,0 +1,100 @@
+#include "impl.h"
+
+namespace shoal::router {
+
+namespace {
+
+const char* scalar_name(meta::v1::ScalarType t) {
+  switch (t) {
+    case meta::v1::SCALAR_TYPE_N: return "N";
+    case meta::v1::SCALAR_TYPE_B: return "B";
+    default: return "S";
+  }
+}
+
+const char* status_name(meta::v1::TableStatus s) {
+  switch (s) {
+    case meta::v1::TABLE_STATUS_CREATING: return "CREATING";
+    case meta::v1::TABLE_STATUS_DELETING: return "DELETING";
+    case meta::v1::TABLE_STATUS_UPDATING: return "UPDATING";
+    default: return "ACTIVE";
+  }
+}
+
+// Epoch milliseconds as the decimal seconds DynamoDB sends ("1700000000.123"), exactly.
+void write_epoch(api::JsonWriter& w, int64_t ms) {
+  std::string s = std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1);
+  w.RawNumber(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+void str(api::JsonWriter& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+}  // namespace
+
+void write_table_description(api::JsonWriter& w, const meta::v1::Table& t,
+                             const Router::Impl& router) {
+  w.StartObject();
+  w.Key("AttributeDefinitions");
+  w.StartArray();
+  for (const auto& d : t.attribute_definitions()) {
+    w.StartObject();
+    w.Key("AttributeName");
+    str(w, d.name());
+    w.Key("AttributeType");
+    w.String(scalar_name(d.type()));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("TableName");
+  str(w, t.name());
+  w.Key("KeySchema");
+  w.StartArray();
+  for (const auto& k : t.key_schema()) {
+    w.StartObject();
+    w.Key("AttributeName");
+    str(w, k.name());
+    w.Key("KeyType");
+    w.String(k.key_type() == meta::v1::KEY_TYPE_RANGE ? "RANGE" : "HASH");
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("TableStatus");
+  w.String(status_name(t.status()));
+  w.Key("CreationDateTime");
+  write_epoch(w, t.creation_epoch_ms());
+  w.Key("ProvisionedThroughput");
+  w.StartObject();
+  w.Key("NumberOfDecreasesToday");
+  w.Int64(t.provisioned_throughput().number_of_decreases_today());
+  w.Key("ReadCapacityUnits");
+  w.Int64(t.provisioned_throughput().read_capacity_units());
+  w.Key("WriteCapacityUnits");
+  w.Int64(t.provisioned_throughput().write_capacity_units());
+  w.EndObject();
+  // Size and count are refreshed by DynamoDB about every six hours; Shoal reports them once
+  // the autoscaler's stats feed exists (issue 7). Until then they stay 0 as on a new table.
+  w.Key("TableSizeBytes");
+  w.Int64(0);
+  w.Key("ItemCount");
+  w.Int64(0);
+  w.Key("TableArn");
+  str(w, router.table_arn(t.name()));
+  w.Key("TableId");
+  str(w, t.table_id());
+  if (t.billing_mode() == meta::v1::BILLING_MODE_PAY_PER_REQUEST) {
+    w.Key("BillingModeSummary");
+    w.StartObject();
+    w.Key("BillingMode");
+    w.String("PAY_PER_REQUEST");
+    w.Key("LastUpdateToPayPerRequestDateTime");
+    write_epoch(w, t.billing_mode_last_update_epoch_ms());
+    w.EndObject();
+  }
+  w.Key("DeletionProtectionEnabled");
+  w.Bool(false);
+  w.EndObject();
+}
+
+}  // namespace shoal::router
