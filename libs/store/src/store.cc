@@ -1,6 +1,8 @@
 #include "shoal/store/store.h"
 
 #include <rocksdb/cache.h>
+
+#include <filesystem>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
@@ -64,6 +66,12 @@ void Batch::erase_range(const CfPtr& cf, std::string_view begin, std::string_vie
 }
 
 Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
+  if (options.create_if_missing) {
+    // RocksDB creates only the last path component.
+    std::error_code ec;
+    std::filesystem::create_directories(options.path, ec);
+    if (ec) return internal_error("cannot create " + options.path + ": " + ec.message());
+  }
   rocksdb::Options db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
