@@ -24,7 +24,7 @@ const char* status_name(meta::v1::TableStatus s) {
 // Epoch milliseconds as the decimal seconds DynamoDB sends ("1700000000.123"), exactly.
 void write_epoch(api::JsonWriter& w, int64_t ms) {
   std::string s = std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1);
-  w.RawNumber(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  w.RawValue(s.data(), s.size(), rapidjson::kNumberType);
 }
 
 void str(api::JsonWriter& w, std::string_view s) {
