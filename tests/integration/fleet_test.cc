@@ -1,0 +1,246 @@
+// The whole data path in one process: nats-server (child process), metadata, three storage
+// nodes in zones a/b/c, the router behind the Beast HTTP server; requests over real HTTP.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "shoal/http/client.h"
+#include "shoal/http/server.h"
+#include "shoal/metadata/service.h"
+#include "shoal/nats/testing.h"
+#include "shoal/router/router.h"
+#include "shoal/storage/node.h"
+
+namespace shoal {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+std::shared_ptr<nats::Connection> connect(const std::string& url, const std::string& name) {
+  nats::Options o;
+  o.url = url;
+  o.name = name;
+  auto c = nats::Connection::connect(o);
+  if (!c.ok()) throw std::runtime_error(c.status().to_string());
+  return *c;
+}
+
+class Fleet : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("shoal-it-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    server_ = std::make_unique<nats::testing::NatsServerProcess>();
+    subjects::Subjects subjects("shoal");
+
+    metadata::MetadataOptions mo;
+    mo.data_dir = (dir_ / "meta").string();
+    mo.node_timeout = 3000ms;
+    meta_nats_ = connect(server_->url(), "meta");
+    meta_ = std::make_unique<metadata::MetadataService>(meta_nats_, subjects, mo, &registry_);
+    ASSERT_TRUE(meta_->start().is_ok());
+
+    for (int i = 0; i < 3; ++i) start_node(i);
+
+    router_nats_ = connect(server_->url(), "router");
+    router_ = std::make_unique<router::Router>(router_nats_, subjects, router::RouterOptions{},
+                                               &registry_);
+    ASSERT_TRUE(router_->start().is_ok());
+    http::ServerOptions ho;
+    ho.address = "127.0.0.1";
+    ho.port = 0;
+    http_ = std::make_unique<http::Server>(ho, [this](http::Request&& q, http::Responder r) {
+      router_->handle(std::move(q), std::move(r));
+    });
+    ASSERT_TRUE(http_->start().is_ok());
+    client_ = std::make_unique<http::Client>("127.0.0.1", http_->port());
+    wait_for_nodes();
+  }
+
+  void TearDown() override {
+    client_.reset();
+    if (http_) http_->stop();
+    router_.reset();
+    for (auto& n : nodes_) {
+      if (n) n->stop();
+    }
+    nodes_.clear();
+    if (meta_) meta_->stop();
+    meta_.reset();
+    for (auto& c : {router_nats_, meta_nats_}) {
+      if (c) c->close();
+    }
+    for (auto& c : node_nats_) {
+      if (c) c->close();
+    }
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void start_node(int i) {
+    if (nodes_.size() <= static_cast<size_t>(i)) {
+      nodes_.resize(i + 1);
+      node_nats_.resize(i + 1);
+    }
+    storage::NodeOptions no;
+    no.node_id = "n" + std::to_string(i + 1);
+    no.zone = std::string("zone-") + static_cast<char>('a' + i);
+    no.data_dir = (dir_ / no.node_id).string();
+    no.heartbeat_interval = 200ms;
+    if (!node_nats_[i]) node_nats_[i] = connect(server_->url(), no.node_id);
+    nodes_[i] = std::make_unique<storage::StorageNode>(node_nats_[i], subjects::Subjects("shoal"),
+                                                       no, &node_registries_[i]);
+    ASSERT_TRUE(nodes_[i]->start().is_ok());
+  }
+
+  void stop_node(int i) {
+    nodes_[i]->stop();
+    nodes_[i].reset();
+  }
+
+  // Metadata learns of nodes through heartbeats; creating a table needs three zones.
+  void wait_for_nodes() {
+    for (int i = 0; i < 100; ++i) {
+      auto r = call("ListTables", "{}");
+      if (r.status == 200) {
+        auto c = call("CreateTable", table_json("probe"));
+        if (c.status == 200) {
+          (void)call("DeleteTable", R"({"TableName":"probe"})");
+          return;
+        }
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    FAIL() << "fleet did not become ready";
+  }
+
+  static std::string table_json(const std::string& name) {
+    return R"({"TableName":")" + name +
+           R"(","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},)"
+           R"({"AttributeName":"sk","AttributeType":"N"}],)"
+           R"("KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},)"
+           R"({"AttributeName":"sk","KeyType":"RANGE"}],"BillingMode":"PAY_PER_REQUEST"})";
+  }
+
+  struct Reply {
+    int status = 0;
+    rapidjson::Document json;
+    std::string body;
+  };
+
+  Reply call(const std::string& op, const std::string& body) {
+    http::Fields h = {{"X-Amz-Target", "DynamoDB_20120810." + op},
+                      {"Content-Type", "application/x-amz-json-1.0"},
+                      {"Authorization",
+                       "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/dynamodb/aws4_request, "
+                       "SignedHeaders=host;x-amz-date, Signature=00"}};
+    Reply out;
+    auto r = client_->post("/", h, body);
+    if (!r.ok()) {
+      out.status = -1;
+      out.body = r.status().to_string();
+      return out;
+    }
+    out.status = r->status;
+    out.body = r->body;
+    out.json.Parse(out.body.c_str());
+    return out;
+  }
+
+  void wait_active(const std::string& name) {
+    for (int i = 0; i < 100; ++i) {
+      auto r = call("DescribeTable", R"({"TableName":")" + name + R"("})");
+      ASSERT_EQ(r.status, 200) << r.body;
+      if (std::string(r.json["Table"]["TableStatus"].GetString()) == "ACTIVE") return;
+      std::this_thread::sleep_for(50ms);
+    }
+    FAIL() << "table " << name << " never became ACTIVE";
+  }
+
+  static std::string item_json(int i) {
+    return R"({"pk":{"S":"user-)" + std::to_string(i) + R"("},"sk":{"N":")" +
+           std::to_string(i) + R"(.5"},"n":{"N":"12345678901234567890123456789012345678"},)"
+           R"("m":{"M":{"l":{"L":[{"BOOL":true},{"NULL":true},{"SS":["a","b"]}]}}}})";
+  }
+
+  fs::path dir_;
+  std::unique_ptr<nats::testing::NatsServerProcess> server_;
+  metrics::Registry registry_;
+  metrics::Registry node_registries_[3];
+  std::shared_ptr<nats::Connection> meta_nats_, router_nats_;
+  std::vector<std::shared_ptr<nats::Connection>> node_nats_;
+  std::unique_ptr<metadata::MetadataService> meta_;
+  std::vector<std::unique_ptr<storage::StorageNode>> nodes_;
+  std::unique_ptr<router::Router> router_;
+  std::unique_ptr<http::Server> http_;
+  std::unique_ptr<http::Client> client_;
+};
+
+TEST_F(Fleet, CreatePutGetDeleteThroughEveryComponent) {
+  auto c = call("CreateTable", table_json("tbl1"));
+  ASSERT_EQ(c.status, 200) << c.body;
+  EXPECT_STREQ(c.json["TableDescription"]["TableStatus"].GetString(), "CREATING");
+  wait_active("tbl1");
+
+  for (int i = 0; i < 50; ++i) {
+    auto p = call("PutItem", R"({"TableName":"tbl1","Item":)" + item_json(i) + "}");
+    ASSERT_EQ(p.status, 200) << p.body;
+  }
+  for (int i = 0; i < 50; ++i) {
+    auto g = call("GetItem", R"({"TableName":"tbl1","ConsistentRead":true,"Key":{"pk":{"S":"user-)" +
+                                 std::to_string(i) + R"("},"sk":{"N":")" + std::to_string(i) +
+                                 R"(.5"}}})");
+    ASSERT_EQ(g.status, 200) << g.body;
+    ASSERT_TRUE(g.json.HasMember("Item")) << g.body;
+    rapidjson::Document want;
+    want.Parse(item_json(i).c_str());
+    EXPECT_TRUE(g.json["Item"] == want) << g.body;
+  }
+  auto d = call("DeleteItem", R"({"TableName":"tbl1","Key":{"pk":{"S":"user-0"},"sk":{"N":"0.5"}},)"
+                              R"("ReturnValues":"ALL_OLD"})");
+  ASSERT_EQ(d.status, 200) << d.body;
+  EXPECT_TRUE(d.json.HasMember("Attributes"));
+  auto g = call("GetItem", R"({"TableName":"tbl1","Key":{"pk":{"S":"user-0"},"sk":{"N":"0.5"}}})");
+  ASSERT_EQ(g.status, 200);
+  EXPECT_FALSE(g.json.HasMember("Item")) << g.body;
+}
+
+TEST_F(Fleet, ItemsSurviveStorageNodeRestart) {
+  ASSERT_EQ(call("CreateTable", table_json("tbl2")).status, 200);
+  wait_active("tbl2");
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(call("PutItem", R"({"TableName":"tbl2","Item":)" + item_json(i) + "}").status, 200);
+  }
+  // Restart every node on its data directory; replicas recover from RocksDB.
+  for (int n = 0; n < 3; ++n) {
+    stop_node(n);
+    start_node(n);
+  }
+  for (int i = 0; i < 40; ++i) {
+    Reply g;
+    for (int attempt = 0; attempt < 50; ++attempt) {  // until the router sees the node again
+      g = call("GetItem", R"({"TableName":"tbl2","Key":{"pk":{"S":"user-)" + std::to_string(i) +
+                              R"("},"sk":{"N":")" + std::to_string(i) + R"(.5"}}})");
+      if (g.status == 200) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_EQ(g.status, 200) << g.body;
+    ASSERT_TRUE(g.json.HasMember("Item")) << "item " << i << " lost: " << g.body;
+  }
+}
+
+TEST_F(Fleet, UnknownTableIsResourceNotFound) {
+  auto g = call("GetItem", R"({"TableName":"nope","Key":{"pk":{"S":"x"}}})");
+  EXPECT_EQ(g.status, 400);
+  ASSERT_TRUE(g.json.IsObject()) << g.body;
+  EXPECT_STREQ(g.json["__type"].GetString(),
+               "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException");
+  EXPECT_STREQ(g.json["message"].GetString(), "Requested resource not found");
+}
+
+}  // namespace
+}  // namespace shoal
