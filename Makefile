@@ -1,0 +1,44 @@
+# Shoal: the two commands that matter are `make run` and `make test`.
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+PYTHON ?= python3
+
+.PHONY: all deps configure build run stop status test unit integration e2e clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Starts the local fleet (nats-server, metadata, storage nodes n1..n3 in zones a/b/c, router
+# on :8000) and returns once the router answers.
+run: build
+	@SHOAL_BUILD_DIR=$(abspath $(BUILD_DIR)) bash scripts/fleet.sh start
+
+stop:
+	@bash scripts/fleet.sh stop
+
+status:
+	@bash scripts/fleet.sh status
+
+test: build
+	@bash scripts/test.sh $(BUILD_DIR)
+
+unit: build
+	@cd $(BUILD_DIR) && ctest -L unit --output-on-failure -j $(JOBS)
+
+integration: build
+	@cd $(BUILD_DIR) && ctest -L integration --output-on-failure
+
+e2e: build
+	@bash scripts/test.sh $(BUILD_DIR) e2e
+
+clean:
+	rm -rf $(BUILD_DIR)

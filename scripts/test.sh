@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs Shoal's tests: unit and integration (ctest), then e2e (pytest + boto3 + AWS CLI)
+# against a fresh local fleet on its own ports, so a `make run` fleet is left alone.
+#   scripts/test.sh BUILD_DIR [all|e2e]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)
+WHAT=${2:-all}
+
+if [ "$WHAT" = all ]; then
+  echo "== unit and integration tests (ctest)"
+  (cd "$BUILD" && ctest --output-on-failure -j "$(nproc)")
+fi
+
+echo "== e2e tests (pytest against a fresh fleet)"
+export SHOAL_RUN_DIR="$ROOT/.run/e2e"
+export SHOAL_BUILD_DIR="$BUILD"
+export SHOAL_NATS_PORT=${E2E_NATS_PORT:-14222}
+export SHOAL_PORT=${E2E_PORT:-18000}
+export SHOAL_ADMIN_BASE=${E2E_ADMIN_BASE:-19100}
+bash "$ROOT/scripts/fleet.sh" stop >/dev/null 2>&1 || true
+rm -rf "$SHOAL_RUN_DIR"
+trap 'bash "$ROOT/scripts/fleet.sh" stop >/dev/null 2>&1 || true' EXIT
+bash "$ROOT/scripts/fleet.sh" start
+set +e
+python3 -m pytest -q "$ROOT/tests/e2e" --url "http://127.0.0.1:$SHOAL_PORT" \
+  -p no:cacheprovider
+rc=$?
+set -e
+if [ $rc -ne 0 ]; then
+  echo "== e2e failed; last lines of each service log:"
+  for f in "$SHOAL_RUN_DIR"/logs/*.log; do echo "--- $f"; tail -n 20 "$f"; done
+fi
+exit $rc
