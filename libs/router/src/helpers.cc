@@ -127,4 +127,51 @@ std::optional<api::ApiError> parse_return_old(const rapidjson::Value& body, bool
   return c.to_error();
 }
 
+void with_active_table(Router::Impl& r, const CallPtr& call, const std::string& table,
+                       std::function<void(const TableInfo&)> fn) {
+  r.cache.get(table, [call, fn = std::move(fn)](Result<TableInfoPtr> info) {
+    if (!info.ok()) {
+      if (info.status().code() == Code::kNotFound) {
+        return call->fail(api::errors::resource_not_found());
+      }
+      return call->fail(api::errors::from_status(info.status()));
+    }
+    if (!(*info)->active()) return call->fail(api::errors::resource_not_found());
+    fn(**info);
+  });
+}
+
+std::shared_ptr<storage::v1::DataRequest> make_data_request(storage::v1::DataOp op,
+                                                            const TableInfo& t, ItemKey&& key) {
+  auto req = std::make_shared<storage::v1::DataRequest>();
+  req->set_op(op);
+  req->set_table_id(t.table.table_id());
+  req->set_hash(key.hash);
+  req->set_pk(std::move(key.pk));
+  req->set_sk(std::move(key.sk));
+  return req;
+}
+
+void reply_stored_item(const CallPtr& call, bool found, const std::string& encoded,
+                       const char* member, const std::optional<std::vector<std::string>>* project) {
+  if (!found) return call->ok("{}");
+  item::Item it;
+  if (!item::decode_item(encoded, &it)) {
+    return call->fail(api::errors::internal_server_error("undecodable stored item"));
+  }
+  if (project && project->has_value()) {
+    item::Item kept;
+    for (const auto& n : **project) {
+      if (const auto* v = item::find_attribute(it, n)) kept.emplace_back(n, *v);
+    }
+    it = std::move(kept);
+  }
+  reply_json(call, [&](api::JsonWriter& w) {
+    w.StartObject();
+    w.Key(member);
+    api::write_item(w, it);
+    w.EndObject();
+  });
+}
+
 }  // namespace shoal::router

@@ -195,4 +195,19 @@ std::optional<api::ApiError> refuse_unsupported(const rapidjson::Value& body,
 // ReturnValues for PutItem/DeleteItem: NONE (default) or ALL_OLD.
 std::optional<api::ApiError> parse_return_old(const rapidjson::Value& body, bool* return_old);
 
+// Looks `table` up in the cache and calls `fn` with it if it exists and is ACTIVE; answers
+// ResourceNotFoundException (or the lookup's error) otherwise.
+void with_active_table(Router::Impl& r, const CallPtr& call, const std::string& table,
+                       std::function<void(const TableInfo&)> fn);
+
+// A DataRequest for `op` on the partition owning `key`.
+std::shared_ptr<storage::v1::DataRequest> make_data_request(storage::v1::DataOp op,
+                                                            const TableInfo& t, ItemKey&& key);
+
+// Answers {"<member>": item} from an encoded stored item, or {} when `found` is false;
+// `project` (optional) keeps only the named top-level attributes.
+void reply_stored_item(const CallPtr& call, bool found, const std::string& encoded,
+                       const char* member,
+                       const std::optional<std::vector<std::string>>* project = nullptr);
+
 }  // namespace shoal::router

@@ -111,42 +111,16 @@ void handle_get_item(Router::Impl& r, const CallPtr& call) {
   auto key_item = std::make_shared<item::Item>();
   if (auto e = api::parse_item(*key_json, key_item.get())) return call->fail(*e);
 
-  r.cache.get(table, [&r, call, table, key_item, consistent, names](Result<TableInfoPtr> info) {
-    if (!info.ok()) {
-      if (info.status().code() == Code::kNotFound) return call->fail(errors::resource_not_found());
-      return call->fail(errors::from_status(info.status()));
-    }
-    if (!(*info)->active()) return call->fail(errors::resource_not_found());
+  auto on_table = [&r, call, table, key_item, consistent, names](const TableInfo& t) {
     ItemKey key;
-    if (auto e = key_from_key(**info, *key_item, &key)) return call->fail(*e);
-    auto req = std::make_shared<storage::v1::DataRequest>();
-    req->set_op(storage::v1::DATA_OP_GET);
-    req->set_table_id((*info)->table.table_id());
-    req->set_hash(key.hash);
-    req->set_pk(std::move(key.pk));
-    req->set_sk(std::move(key.sk));
+    if (auto e = key_from_key(t, *key_item, &key)) return call->fail(*e);
+    auto req = make_data_request(storage::v1::DATA_OP_GET, t, std::move(key));
     req->set_consistent_read(consistent);
     r.data_rpc(call, table, req, [call, names](storage::v1::DataResponse&& resp) {
-      if (!resp.found()) return call->ok("{}");
-      item::Item it;
-      if (!item::decode_item(resp.item(), &it)) {
-        return call->fail(errors::internal_server_error("undecodable stored item"));
-      }
-      if (names->has_value()) {
-        item::Item projected;
-        for (const auto& n : **names) {
-          if (const auto* v = item::find_attribute(it, n)) projected.emplace_back(n, *v);
-        }
-        it = std::move(projected);
-      }
-      reply_json(call, [&](api::JsonWriter& w) {
-        w.StartObject();
-        w.Key("Item");
-        api::write_item(w, it);
-        w.EndObject();
-      });
+      reply_stored_item(call, resp.found(), resp.item(), "Item", names.get());
     });
-  });
+  };
+  with_active_table(r, call, table, std::move(on_table));
 }
 
 }  // namespace shoal::router
