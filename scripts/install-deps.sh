@@ -19,8 +19,6 @@ DEBS=(
   python3 python3-pip python3-venv
 )
 
-PY=(boto3 pytest awscli)
-
 missing=()
 for p in "${DEBS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
