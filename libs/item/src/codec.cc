@@ -1,6 +1,7 @@
 // Binary item codec.
 //
 //   item   := version(0x01) varint(count) { string(name) value }*count
+//   (encode_value/decode_value: one bare `value`, no version byte)
 //   value  := tag(Type) payload
 //     S, B      : string
 //     N         : string(Decimal::encode_ordered())
@@ -18,7 +19,9 @@
 // belong to the API layer that builds items.
 
 #include <cstddef>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "shoal/item/item.h"
 
@@ -259,6 +262,21 @@ std::string encode_item(const Item& item) {
   std::string out;
   encode_item_to(item, &out);
   return out;
+}
+
+std::string encode_value(const AttributeValue& v) {
+  std::string out;
+  put_value(v, &out);
+  return out;
+}
+
+// The bare `value` production: no version byte (tags 1..10 leave room to add one later).
+bool decode_value(std::string_view in, AttributeValue* out) {
+  Reader r(in);
+  AttributeValue value;
+  if (!get_value(&r, 0, &value) || !r.done()) return false;
+  *out = std::move(value);
+  return true;
 }
 
 bool decode_item(std::string_view in, Item* out) {

@@ -1,5 +1,6 @@
 #include "shoal/item/decimal.h"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -25,6 +26,27 @@ constexpr uint8_t kPositiveTag = 0x03;
 constexpr uint8_t kNegativeTerminator = 0xFF;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Digits by place value for Decimal::add, least significant first: two operands whose last
+// digits are at most kMaxDigits places apart span at most 2 * kMaxDigits places, plus a carry.
+constexpr size_t kMaxPlaces = 2 * kMaxDigits + 1;
+using Places = std::array<int, kMaxPlaces>;
+
+// Writes a nonzero magnitude (0.digits * 10^exponent) to `places`, where places[i] is the digit
+// of 10^(low + i); `low` must be at or below the place of the last digit, 10^(exponent - n).
+void place_digits(const std::string& digits, int64_t exponent, int64_t low, Places* places) {
+  const size_t n = digits.size();
+  const size_t last = static_cast<size_t>(exponent - static_cast<int64_t>(n) - low);
+  for (size_t i = 0; i < n; ++i) (*places)[last + i] = digits[n - 1 - i] - '0';
+}
+
+// -1, 0, 1 as |a| <, ==, > |b|.
+int compare_places(const Places& a, const Places& b) {
+  for (size_t i = kMaxPlaces; i-- > 0;) {
+    if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -187,6 +209,92 @@ bool Decimal::decode_ordered(std::string_view in, Decimal* out) {
   out->digits_ = std::move(digits);
   out->exponent_ = static_cast<int32_t>(exponent);
   return true;
+}
+
+// Exact addition of two valid Decimals.
+//
+// Write each nonzero operand as C * 10^q, where C is its digit string read as an integer and
+// q = exponent - (digit count) is the place value of its last (nonzero) digit. If the two
+// q differ by d >= 39, say qa >= qb + 39, the exact sum is always too precise and never out of
+// range: its last nonzero digit is at 10^qb (the a term only has digits at 10^qa and above),
+// while |b| < 10^(qb + 38) <= 10^(qa - 1) leaves |a + b| > 10^qa - 10^(qa - 1) >= 10^(qa - 1),
+// so the sum spans at least d >= 39 digits. It also stays below |a| + 10^(qa - 1) < 1E+126 and,
+// since qa >= qb + 39 >= -167 + 39, above 10^(qa - 1) >= 1E-129. So far-apart operands are
+// rejected without building the (up to 293-digit) exact sum; otherwise both fit in at most
+// 38 + 38 place values plus one for the carry.
+//
+// Range errors are reported before kTooPrecise: the exact sum is classified by magnitude first,
+// then by its significant digit count.
+DecimalError Decimal::add(const Decimal& a, const Decimal& b, Decimal* out) {
+  if (a.is_zero() || b.is_zero()) {
+    *out = a.is_zero() ? b : a;  // Both valid; zero is never negative.
+    return DecimalError::kNone;
+  }
+  const int64_t a_exp = a.exponent_;
+  const int64_t b_exp = b.exponent_;
+  const int64_t qa = a_exp - static_cast<int64_t>(a.digits_.size());
+  const int64_t qb = b_exp - static_cast<int64_t>(b.digits_.size());
+  const int64_t spread = qa > qb ? qa - qb : qb - qa;
+  if (spread > static_cast<int64_t>(kMaxDigits)) return DecimalError::kTooPrecise;
+
+  const int64_t low = qa < qb ? qa : qb;
+  const int64_t high = a_exp > b_exp ? a_exp : b_exp;  // Places low .. high - 1 are used.
+  const size_t width = static_cast<size_t>(high - low) + 1;  // + 1: room for a carry.
+  Places pa{};
+  Places pb{};
+  place_digits(a.digits_, a_exp, low, &pa);
+  place_digits(b.digits_, b_exp, low, &pb);
+
+  Places sum{};
+  bool negative = a.negative_;
+  if (a.negative_ == b.negative_) {
+    int carry = 0;
+    for (size_t i = 0; i < width; ++i) {
+      const int v = pa[i] + pb[i] + carry;
+      sum[i] = v % 10;
+      carry = v / 10;
+    }
+    // carry is 0: the top place is empty in both operands.
+  } else {
+    const int c = compare_places(pa, pb);
+    if (c == 0) {
+      *out = Decimal();  // x + (-x) is zero, never negative zero.
+      return DecimalError::kNone;
+    }
+    const Places& big = c > 0 ? pa : pb;
+    const Places& small = c > 0 ? pb : pa;
+    negative = c > 0 ? a.negative_ : b.negative_;
+    int borrow = 0;
+    for (size_t i = 0; i < width; ++i) {
+      int v = big[i] - small[i] - borrow;
+      borrow = v < 0 ? 1 : 0;
+      sum[i] = v + 10 * borrow;
+    }
+  }
+
+  // Normalize: trim zeros at both ends. The sum is nonzero here.
+  size_t top = width;
+  while (top > 0 && sum[top - 1] == 0) --top;
+  size_t bottom = 0;
+  while (sum[bottom] == 0) ++bottom;
+  const int64_t exponent = low + static_cast<int64_t>(top);
+  if (exponent > kMaxExponent) return DecimalError::kOverflow;
+  if (exponent < kMinExponent) return DecimalError::kUnderflow;
+  if (top - bottom > kMaxDigits) return DecimalError::kTooPrecise;
+
+  Decimal d;
+  d.negative_ = negative;
+  d.digits_.reserve(top - bottom);
+  for (size_t i = top; i-- > bottom;) d.digits_.push_back(static_cast<char>('0' + sum[i]));
+  d.exponent_ = static_cast<int32_t>(exponent);
+  *out = std::move(d);
+  return DecimalError::kNone;
+}
+
+DecimalError Decimal::subtract(const Decimal& a, const Decimal& b, Decimal* out) {
+  Decimal negated = b;
+  if (!negated.is_zero()) negated.negative_ = !negated.negative_;
+  return add(a, negated, out);
 }
 
 std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) {

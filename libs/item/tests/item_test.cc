@@ -349,5 +349,123 @@ TEST(Codec, MutatedEncodingsNeverCrash) {
   }
 }
 
+// ---- Single-value codec ----
+
+TEST(ValueCodec, RoundTripsEveryType) {
+  for (const auto& [name, value] : sample_item()) {
+    std::string bytes = encode_value(value);
+    AttributeValue back;
+    ASSERT_TRUE(decode_value(bytes, &back)) << name;
+    EXPECT_EQ(back, value) << name;
+    EXPECT_EQ(back.type, value.type) << name;
+    EXPECT_EQ(back.strings, value.strings) << name;  // Order survives.
+    EXPECT_EQ(back.numbers, value.numbers) << name;
+    EXPECT_EQ(encode_value(back), bytes) << name;
+  }
+}
+
+TEST(ValueCodec, IsTheItemCodecsValueEncoding) {
+  EXPECT_EQ(encode_value(AttributeValue::Null()), "\x05");
+  EXPECT_EQ(encode_value(AttributeValue::S("ab")), "\x01\x02" "ab");
+  EXPECT_EQ(encode_value(AttributeValue::Bool(true)), std::string("\x04\x01", 2));
+  EXPECT_EQ(encode_value(N("0")), std::string("\x02\x01\x02", 3));
+  EXPECT_EQ(encode_value(AttributeValue::M({})), std::string("\x06\x00", 2));
+  // An item is version, count, then name + encode_value per attribute.
+  for (const auto& attribute : sample_item()) {
+    EXPECT_EQ(encode_item({attribute}),
+              std::string("\x01\x01", 2) + static_cast<char>(attribute.first.size()) +
+                  attribute.first + encode_value(attribute.second))
+        << attribute.first;
+  }
+}
+
+TEST(ValueCodec, RejectsMalformedInput) {
+  AttributeValue back;
+  for (const std::string& bad : {
+           std::string(),
+           std::string("\x00", 1),                 // Tag 0.
+           std::string("\x0b", 1),                 // Tag 11.
+           std::string("\x01\x00\x00", 3),         // Trailing byte after S "".
+           std::string("\x05\x05", 2),             // Two values.
+           std::string("\x01\x01\x00\x05", 4),     // An encoded item {"": NULL}.
+           std::string("\x04\x02", 2),             // BOOL byte 2.
+           std::string("\x01\x05" "ab", 4),        // String longer than input.
+           std::string("\x02\x01\x04", 3),         // Invalid number.
+           std::string("\x09\x01\x01\x00", 4),     // NS with an invalid number.
+           std::string("\x07\xff\xff\xff\xff\x0f", 6),  // Counts far beyond the input.
+           std::string("\x06\xff\xff\xff\xff\x0f", 6),
+           std::string("\x08\xff\xff\xff\xff\x0f", 6),
+           std::string("\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 11),  // > 64 bits.
+       }) {
+    EXPECT_FALSE(decode_value(bad, &back)) << testing::PrintToString(bad);
+  }
+}
+
+TEST(ValueCodec, DecodeFailureLeavesOutputUntouched) {
+  AttributeValue back = AttributeValue::S("keep");
+  EXPECT_FALSE(decode_value("\x0b", &back));
+  std::string valid = encode_value(sample_item()[9].second);  // The nested map.
+  EXPECT_FALSE(decode_value(std::string_view(valid).substr(0, valid.size() - 1), &back));
+  EXPECT_FALSE(decode_value(valid + "x", &back));
+  EXPECT_EQ(back, AttributeValue::S("keep"));
+}
+
+TEST(ValueCodec, EveryTruncationFails) {
+  std::vector<AttributeValue> values;
+  for (const auto& attribute : sample_item()) values.push_back(attribute.second);
+  values.push_back(AttributeValue::M(sample_item()));
+  AttributeValue back;
+  for (const AttributeValue& v : values) {
+    std::string bytes = encode_value(v);
+    for (size_t n = 0; n < bytes.size(); ++n) {
+      EXPECT_FALSE(decode_value(std::string_view(bytes).substr(0, n), &back))
+          << testing::PrintToString(bytes) << " cut at " << n;
+    }
+    ASSERT_TRUE(decode_value(bytes, &back));
+    EXPECT_EQ(back, v);
+  }
+}
+
+TEST(ValueCodec, NestingDepthIsCapped) {
+  AttributeValue back;
+  ASSERT_TRUE(decode_value(encode_value(nested_lists(64)), &back));
+  EXPECT_EQ(back, nested_lists(64));
+  EXPECT_FALSE(decode_value(encode_value(nested_lists(65)), &back));
+  std::string bytes;
+  for (int i = 0; i < 1000000; ++i) bytes.append("\x07\x01", 2);
+  bytes.push_back('\x05');
+  EXPECT_FALSE(decode_value(bytes, &back));
+}
+
+TEST(ValueCodec, RandomAndMutatedBytesNeverCrash) {
+  const std::string valid = encode_value(AttributeValue::M(sample_item()));
+  std::mt19937_64 rng(99);
+  int accepted = 0;
+  for (int i = 0; i < 50000; ++i) {
+    std::string bytes;
+    if (i % 2 == 0) {
+      bytes.assign(rng() % 48, '\0');
+      for (char& c : bytes) c = static_cast<char>(rng() % 16 == 0 ? rng() % 256 : rng() % 12);
+    } else {
+      bytes = valid;
+      for (int f = 1 + static_cast<int>(rng() % 4); f > 0; --f) {
+        switch (rng() % 3) {
+          case 0: bytes[rng() % bytes.size()] = static_cast<char>(rng() % 256); break;
+          case 1: bytes.erase(rng() % bytes.size(), 1); break;
+          default: bytes.insert(rng() % bytes.size(), 1, static_cast<char>(rng() % 256)); break;
+        }
+      }
+    }
+    AttributeValue v;
+    if (decode_value(bytes, &v)) {
+      ++accepted;
+      AttributeValue again;
+      ASSERT_TRUE(decode_value(encode_value(v), &again));
+      EXPECT_EQ(again, v);
+    }
+  }
+  EXPECT_GT(accepted, 0);
+}
+
 }  // namespace
 }  // namespace shoal::item

@@ -44,6 +44,12 @@ class Decimal {
   std::string encode_ordered() const;
   static bool decode_ordered(std::string_view in, Decimal* out);
 
+  // Exact arithmetic as DynamoDB does it (ADD, SET a = b + c): the result must fit in 38
+  // significant digits (kTooPrecise if it would need rounding) and in the range
+  // (kOverflow / kUnderflow). `out` is written only on kNone.
+  static DecimalError add(const Decimal& a, const Decimal& b, Decimal* out);
+  static DecimalError subtract(const Decimal& a, const Decimal& b, Decimal* out);
+
   friend std::strong_ordering operator<=>(const Decimal& a, const Decimal& b);
   friend bool operator==(const Decimal& a, const Decimal& b) = default;
 

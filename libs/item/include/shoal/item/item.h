@@ -73,4 +73,8 @@ std::string encode_item(const Item& item);
 void encode_item_to(const Item& item, std::string* out);
 bool decode_item(std::string_view in, Item* out);
 
+// The same encoding for one value (expression operands carried in Protobuf).
+std::string encode_value(const AttributeValue& v);
+bool decode_value(std::string_view in, AttributeValue* out);
+
 }  // namespace shoal::item
