@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "reads.h"
 #include "shoal/item/key.h"
 
 namespace shoal::storage {
@@ -58,6 +59,13 @@ caf::behavior replica_actor(caf::stateful_actor<ReplicaState>* self,
         if (req.table_id() != d.table_id() || req.hash() < d.hash_lo() || req.hash() > d.hash_hi()) {
           return respond_error(env, call->reply_subject,
                                stale_route("key range not owned by replica " + d.partition_id()));
+        }
+        if (req.op() == storage::v1::DATA_OP_QUERY || req.op() == storage::v1::DATA_OP_SCAN) {
+          env.counters->reads.fetch_add(1, std::memory_order_relaxed);
+          storage::v1::DataResponse resp;
+          Status s = read_range(env, req, &resp);
+          set_status(resp.mutable_status(), s);
+          return respond(env, call->reply_subject, resp);
         }
         std::string skey = item::storage_key(req.hash(), req.pk(), req.sk());
 
