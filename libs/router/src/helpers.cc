@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <set>
 
 #include "impl.h"
 #include "shoal/item/key.h"
@@ -128,7 +129,7 @@ std::optional<api::ApiError> parse_return_old(const rapidjson::Value& body, bool
 }
 
 void with_active_table(Router::Impl& r, const CallPtr& call, const std::string& table,
-                       std::function<void(const TableInfo&)> fn) {
+                       std::function<void(const TableInfoPtr&)> fn) {
   r.cache.get(table, [call, fn = std::move(fn)](Result<TableInfoPtr> info) {
     if (!info.ok()) {
       if (info.status().code() == Code::kNotFound) {
@@ -137,7 +138,7 @@ void with_active_table(Router::Impl& r, const CallPtr& call, const std::string& 
       return call->fail(api::errors::from_status(info.status()));
     }
     if (!(*info)->active()) return call->fail(api::errors::resource_not_found());
-    fn(**info);
+    fn(*info);
   });
 }
 
@@ -172,6 +173,122 @@ void reply_stored_item(const CallPtr& call, bool found, const std::string& encod
     api::write_item(w, it);
     w.EndObject();
   });
+}
+
+// Top-level projection names; nested paths arrive with the expression engine (issue 3).
+std::optional<api::ApiError> projection(const rapidjson::Value& body,
+                                        std::optional<std::vector<std::string>>* out) {
+  const auto* atg = member(body, "AttributesToGet");
+  const auto* pe = member(body, "ProjectionExpression");
+  if (atg && pe) {
+    return errors::validation(
+        "Can not use both expression and non-expression parameters in the same request: "
+        "Non-expression parameters: {AttributesToGet} Expression parameters: "
+        "{ProjectionExpression}");
+  }
+  if (atg) {
+    if (!atg->IsArray()) return errors::wrong_json_type("List");
+    std::vector<std::string> names;
+    std::set<std::string> seen;
+    for (const auto& n : atg->GetArray()) {
+      if (!n.IsString()) return errors::wrong_json_type("String");
+      std::string s(n.GetString(), n.GetStringLength());
+      if (!seen.insert(s).second) {
+        return errors::validation(
+            "One or more parameter values were invalid: Duplicate value in attribute name: " + s);
+      }
+      names.push_back(std::move(s));
+    }
+    *out = std::move(names);
+    return std::nullopt;
+  }
+  const auto* ean = member(body, "ExpressionAttributeNames");
+  if (!pe) {
+    if (ean) {
+      return errors::validation(
+          "ExpressionAttributeNames can only be specified when using expressions");
+    }
+    return std::nullopt;
+  }
+  if (!pe->IsString()) return errors::wrong_json_type("String");
+  std::string_view expr(pe->GetString(), pe->GetStringLength());
+  if (expr.find_first_not_of(" \t\n") == std::string_view::npos) {
+    return errors::validation("Invalid ProjectionExpression: The expression can not be empty;");
+  }
+  std::vector<std::string> names;
+  std::set<std::string> used;
+  size_t pos = 0;
+  while (pos <= expr.size()) {
+    size_t comma = expr.find(',', pos);
+    std::string_view part = expr.substr(pos, comma == std::string_view::npos ? expr.npos : comma - pos);
+    auto b = part.find_first_not_of(" \t\n"), e = part.find_last_not_of(" \t\n");
+    part = b == part.npos ? std::string_view() : part.substr(b, e - b + 1);
+    if (part.empty() || part.find_first_of(".[] ") != part.npos) {
+      return errors::validation(
+          "Invalid ProjectionExpression: only top-level attribute names are supported by this "
+          "Shoal version; expression: " + std::string(expr));
+    }
+    if (part[0] == '#') {
+      const rapidjson::Value* v = ean && ean->IsObject() ? member(*ean, std::string(part).c_str()) : nullptr;
+      if (!v || !v->IsString()) {
+        return errors::validation(
+            "Invalid ProjectionExpression: An expression attribute name used in the document "
+            "path is not defined; attribute name: " + std::string(part));
+      }
+      used.insert(std::string(part));
+      names.emplace_back(v->GetString(), v->GetStringLength());
+    } else {
+      names.emplace_back(part);
+    }
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  if (ean && ean->IsObject()) {
+    for (auto it = ean->MemberBegin(); it != ean->MemberEnd(); ++it) {
+      std::string k(it->name.GetString(), it->name.GetStringLength());
+      if (!used.count(k)) {
+        return errors::validation(
+            "Value provided in ExpressionAttributeNames unused in expressions: keys: {" + k + "}");
+      }
+    }
+  }
+  *out = std::move(names);
+  return std::nullopt;
+}
+
+
+bool write_key_of(api::JsonWriter& w, const TableInfo& t, std::string_view key) {
+  if (key.size() < 12) return false;
+  uint32_t pk_len = 0;
+  for (int i = 8; i < 12; ++i) pk_len = (pk_len << 8) | static_cast<uint8_t>(key[i]);
+  if (key.size() < 12 + static_cast<size_t>(pk_len)) return false;
+  item::AttributeValue pk, sk;
+  if (!item::key_component_to_value(t.hash_type, key.substr(12, pk_len), &pk)) return false;
+  item::Item k;
+  k.emplace_back(t.hash_key, std::move(pk));
+  if (!t.range_key.empty()) {
+    if (!item::key_component_to_value(t.range_type, key.substr(12 + pk_len), &sk)) return false;
+    k.emplace_back(t.range_key, std::move(sk));
+  }
+  api::write_item(w, k);
+  return true;
+}
+
+std::optional<api::ApiError> exclusive_start(const TableInfo& t, const rapidjson::Value& body,
+                                             std::string* storage_key) {
+  storage_key->clear();
+  const auto* esk = member(body, "ExclusiveStartKey");
+  if (!esk) return std::nullopt;
+  item::Item key;
+  if (auto e = api::parse_item(*esk, &key)) return e;
+  ItemKey k;
+  if (key_from_key(t, key, &k)) {
+    return api::errors::validation(
+        "The provided starting key is invalid: The provided key element does not match the "
+        "schema");
+  }
+  *storage_key = item::storage_key(k.hash, k.pk, k.sk);
+  return std::nullopt;
 }
 
 }  // namespace shoal::router

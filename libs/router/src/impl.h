@@ -115,11 +115,17 @@ struct Router::Impl {
   // Sends a control-plane request to metadata; `done` gets the raw reply or an error.
   void meta_rpc(std::string_view op, const google::protobuf::Message& request,
                 std::function<void(Result<std::string>)> done);
-  // Sends an item request to the partition's leader, retrying on stale routes (refreshing
-  // the table from metadata) until the call's deadline.
+  // Sends an item request to the leader of the partition owning request->hash, retrying
+  // on stale routes (refreshing the table from metadata) until the call's deadline. `done`
+  // gets either an error or the response; data_rpc fails the call on error itself.
+  using DataDone =
+      std::function<void(std::optional<api::ApiError>, storage::v1::DataResponse&&)>;
+  void data_call(const CallPtr& call, const std::string& table_name,
+                 std::shared_ptr<storage::v1::DataRequest> request, DataDone done,
+                 int attempt = 0);
   void data_rpc(const CallPtr& call, const std::string& table_name,
                 std::shared_ptr<storage::v1::DataRequest> request,
-                std::function<void(storage::v1::DataResponse&&)> done, int attempt = 0);
+                std::function<void(storage::v1::DataResponse&&)> done);
 
   std::string table_arn(std::string_view name) const;
 };
@@ -182,6 +188,10 @@ void handle_delete_table(Router::Impl&, const CallPtr&);
 void handle_put_item(Router::Impl&, const CallPtr&);
 void handle_get_item(Router::Impl&, const CallPtr&);
 void handle_delete_item(Router::Impl&, const CallPtr&);
+void handle_query(Router::Impl&, const CallPtr&);
+void handle_scan(Router::Impl&, const CallPtr&);
+void handle_batch_get_item(Router::Impl&, const CallPtr&);
+void handle_batch_write_item(Router::Impl&, const CallPtr&);
 
 }  // namespace shoal::router
 
@@ -195,10 +205,21 @@ std::optional<api::ApiError> refuse_unsupported(const rapidjson::Value& body,
 // ReturnValues for PutItem/DeleteItem: NONE (default) or ALL_OLD.
 std::optional<api::ApiError> parse_return_old(const rapidjson::Value& body, bool* return_old);
 
+// AttributesToGet / ProjectionExpression: the top-level names to keep (nullopt = all).
+std::optional<api::ApiError> projection(const rapidjson::Value& body,
+                                        std::optional<std::vector<std::string>>* out);
+
+// The key attributes of the item stored under `storage_key`, as DynamoDB JSON
+// (LastEvaluatedKey); false if the key does not parse.
+bool write_key_of(api::JsonWriter& w, const TableInfo& t, std::string_view storage_key);
+// ExclusiveStartKey -> the storage key to continue after.
+std::optional<api::ApiError> exclusive_start(const TableInfo& t, const rapidjson::Value& body,
+                                             std::string* storage_key);
+
 // Looks `table` up in the cache and calls `fn` with it if it exists and is ACTIVE; answers
 // ResourceNotFoundException (or the lookup's error) otherwise.
 void with_active_table(Router::Impl& r, const CallPtr& call, const std::string& table,
-                       std::function<void(const TableInfo&)> fn);
+                       std::function<void(const TableInfoPtr&)> fn);
 
 // A DataRequest for `op` on the partition owning `key`.
 std::shared_ptr<storage::v1::DataRequest> make_data_request(storage::v1::DataOp op,

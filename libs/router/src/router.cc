@@ -18,7 +18,9 @@ const std::unordered_map<std::string_view, Handler>& dispatch_table() {
       {"CreateTable", handle_create_table},     {"DescribeTable", handle_describe_table},
       {"ListTables", handle_list_tables},       {"DeleteTable", handle_delete_table},
       {"PutItem", handle_put_item},             {"GetItem", handle_get_item},
-      {"DeleteItem", handle_delete_item},
+      {"DeleteItem", handle_delete_item},       {"Query", handle_query},
+      {"Scan", handle_scan},                    {"BatchGetItem", handle_batch_get_item},
+      {"BatchWriteItem", handle_batch_write_item},
   };
   return table;
 }
@@ -87,49 +89,65 @@ void Router::Impl::meta_rpc(std::string_view op, const google::protobuf::Message
 
 void Router::Impl::data_rpc(const CallPtr& call, const std::string& table_name,
                             std::shared_ptr<storage::v1::DataRequest> request,
-                            std::function<void(storage::v1::DataResponse&&)> done, int attempt) {
+                            std::function<void(storage::v1::DataResponse&&)> done) {
+  data_call(call, table_name, std::move(request),
+            [call, done = std::move(done)](std::optional<api::ApiError> error,
+                                           storage::v1::DataResponse&& resp) {
+              if (error) return call->fail(*error);
+              done(std::move(resp));
+            });
+}
+
+void Router::Impl::data_call(const CallPtr& call, const std::string& table_name,
+                             std::shared_ptr<storage::v1::DataRequest> request, DataDone done,
+                             int attempt) {
   cache.get(table_name, [this, call, table_name, request, done = std::move(done),
                          attempt](Result<TableInfoPtr> table) mutable {
+    storage::v1::DataResponse none;
     if (!table.ok()) {
-      if (table.status().code() == Code::kNotFound) return call->fail(api::errors::resource_not_found());
-      return call->fail(api::errors::from_status(table.status()));
+      if (table.status().code() == Code::kNotFound) {
+        return done(api::errors::resource_not_found(), std::move(none));
+      }
+      return done(api::errors::from_status(table.status()), std::move(none));
     }
     const TableInfo& t = **table;
     if (!t.active() || (!request->table_id().empty() && t.table.table_id() != request->table_id())) {
-      return call->fail(api::errors::resource_not_found());
+      return done(api::errors::resource_not_found(), std::move(none));
     }
     request->set_table_id(t.table.table_id());
     const auto* p = t.partition_for(request->hash());
     if (!p || p->leader_node_id().empty()) {
-      return call->fail(api::errors::from_status(unavailable("no partition for hash")));
+      return done(api::errors::from_status(unavailable("no partition for hash")), std::move(none));
     }
     request->set_partition_id(p->partition_id());
     request->set_map_epoch(t.table.map_epoch());
     auto retry = [this, call, table_name, request, done, attempt](const Status& why) mutable {
       cache.invalidate(table_name);
-      if (call->past_deadline() || attempt >= 20) return call->fail(api::errors::from_status(why));
-      if (attempt == 0) return data_rpc(call, table_name, request, std::move(done), 1);
+      if (call->past_deadline() || attempt >= 20) {
+        return done(api::errors::from_status(why), storage::v1::DataResponse());
+      }
+      if (attempt == 0) return data_call(call, table_name, request, std::move(done), 1);
       // Back off so a restarting node or a moving map has time to settle; the timer thread
       // waits, never a NATS or HTTP thread.
       auto delay = std::chrono::milliseconds(std::min(5 << std::min(attempt, 6), 200));
       after(delay, [this, call, table_name, request, done, attempt]() mutable {
-        data_rpc(call, table_name, request, std::move(done), attempt + 1);
+        data_call(call, table_name, request, std::move(done), attempt + 1);
       });
     };
     nats->request(subjects.node_data(p->leader_node_id()), request->SerializeAsString(),
-                  options.rpc_timeout,
-                  [call, done, retry](Result<std::string> reply) mutable {
+                  options.rpc_timeout, [done, retry](Result<std::string> reply) mutable {
                     if (!reply.ok()) return retry(reply.status());
                     storage::v1::DataResponse resp;
                     if (!resp.ParseFromString(*reply)) {
-                      return call->fail(api::errors::internal_server_error("bad storage reply"));
+                      return done(api::errors::internal_server_error("bad storage reply"),
+                                  std::move(resp));
                     }
                     Status st = status_from_proto(resp.status());
                     if (st.code() == Code::kStaleRoute || st.code() == Code::kUnavailable) {
                       return retry(st);
                     }
-                    if (!st.is_ok()) return call->fail(api::errors::from_status(st));
-                    done(std::move(resp));
+                    if (!st.is_ok()) return done(api::errors::from_status(st), std::move(resp));
+                    done(std::nullopt, std::move(resp));
                   });
   });
 }

@@ -20,7 +20,8 @@ void handle_delete_item(Router::Impl& r, const CallPtr& call) {
   auto key_item = std::make_shared<item::Item>();
   if (auto e = api::parse_item(*key_json, key_item.get())) return call->fail(*e);
 
-  auto on_table = [&r, call, table, key_item, return_old](const TableInfo& t) {
+  auto on_table = [&r, call, table, key_item, return_old](const TableInfoPtr& info) {
+    const TableInfo& t = *info;
     ItemKey key;
     if (auto e = key_from_key(t, *key_item, &key)) return call->fail(*e);
     auto req = make_data_request(storage::v1::DATA_OP_DELETE, t, std::move(key));

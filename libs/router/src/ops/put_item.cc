@@ -22,7 +22,8 @@ void handle_put_item(Router::Impl& r, const CallPtr& call) {
   if (auto e = api::parse_item(*item_json, item.get())) return call->fail(*e);
   if (item::item_size(*item) > item::kMaxItemSize) return call->fail(errors::item_too_large());
 
-  auto on_table = [&r, call, table, item, return_old](const TableInfo& t) {
+  auto on_table = [&r, call, table, item, return_old](const TableInfoPtr& info) {
+    const TableInfo& t = *info;
     ItemKey key;
     if (auto e = key_from_item(t, *item, &key)) return call->fail(*e);
     auto req = make_data_request(storage::v1::DATA_OP_PUT, t, std::move(key));

@@ -1,0 +1,156 @@
+#include "paging.h"
+
+namespace shoal::router {
+
+namespace errors = api::errors;
+
+namespace {
+
+constexpr uint64_t kPageBytes = 1024 * 1024;  // DynamoDB reads at most 1 MB per page
+
+struct PageState {
+  std::vector<std::string> items;  // encoded, in order
+  uint32_t scanned = 0;
+  uint64_t bytes = 0;
+  std::string last_key;  // set when the page stopped early
+};
+
+void answer(const CallPtr& call, const PagedRead& read, const PageState& page) {
+  std::vector<item::Item> decoded;
+  if (!read.count_only) {
+    decoded.reserve(page.items.size());
+    for (const auto& enc : page.items) {
+      item::Item it;
+      if (!item::decode_item(enc, &it)) {
+        return call->fail(errors::internal_server_error("undecodable stored item"));
+      }
+      if (read.project) {
+        item::Item kept;
+        for (const auto& n : *read.project) {
+          if (const auto* v = item::find_attribute(it, n)) kept.emplace_back(n, *v);
+        }
+        it = std::move(kept);
+      }
+      decoded.push_back(std::move(it));
+    }
+  }
+  reply_json(call, [&](api::JsonWriter& w) {
+    w.StartObject();
+    if (!read.count_only) {
+      w.Key("Items");
+      w.StartArray();
+      for (const auto& it : decoded) api::write_item(w, it);
+      w.EndArray();
+    }
+    w.Key("Count");
+    w.Uint(page.scanned);
+    w.Key("ScannedCount");
+    w.Uint(page.scanned);
+    if (!page.last_key.empty()) {
+      w.Key("LastEvaluatedKey");
+      if (!write_key_of(w, *read.info, page.last_key)) {  // cannot happen for stored keys
+        w.StartObject();
+        w.EndObject();
+      }
+    }
+    w.EndObject();
+  });
+}
+
+void next_page(Router::Impl& r, const CallPtr& call, std::shared_ptr<PagedRead> read,
+               std::shared_ptr<PageState> page) {
+  auto req = std::make_shared<storage::v1::DataRequest>(read->request);
+  if (read->limit) req->set_limit(read->limit - page->scanned);
+  req->set_max_bytes(page->bytes < kPageBytes ? kPageBytes - page->bytes : 1);
+  if (req->op() == storage::v1::DATA_OP_SCAN) {
+    req->set_hash(read->hash_lo);
+    req->set_hash_hi(read->hash_hi);
+  }
+  r.data_rpc(call, read->table, req, [&r, call, read, page](storage::v1::DataResponse&& resp) {
+    for (auto& it : *resp.mutable_items()) page->items.push_back(std::move(it));
+    page->scanned += resp.scanned_count();
+    page->bytes += resp.scanned_bytes();
+    if (resp.more() && resp.reply_full()) {
+      // The storage node capped its reply; the page goes on from there.
+      read->request.set_start_after(resp.last_key());
+      if (read->request.op() == storage::v1::DATA_OP_SCAN) {
+        uint64_t h = 0;
+        for (int i = 0; i < 8; ++i) h = (h << 8) | static_cast<uint8_t>(resp.last_key()[i]);
+        read->hash_lo = h;
+      }
+      return next_page(r, call, read, page);
+    }
+    if (resp.more()) {
+      page->last_key = resp.last_key();
+      return answer(call, *read, *page);
+    }
+    if (read->request.op() == storage::v1::DATA_OP_QUERY) return answer(call, *read, *page);
+    // SCAN: this partition is done; go on with the next one in the range, if any.
+    const auto* p = read->info->partition_for(read->hash_lo);
+    if (!p || p->hash_hi() >= read->hash_hi) return answer(call, *read, *page);
+    read->hash_lo = p->hash_hi() + 1;
+    read->request.clear_start_after();
+    next_page(r, call, read, page);
+  });
+}
+
+}  // namespace
+
+std::optional<api::ApiError> parse_read_options(const rapidjson::Value& body, PagedRead* read) {
+  errors::ConstraintErrors c;
+  if (const auto* l = member(body, "Limit")) {
+    if (!l->IsInt64()) return errors::wrong_json_type("Integer");
+    if (l->GetInt64() < 1) c.min_value("limit", l->GetInt64(), 1);
+    else read->limit = static_cast<uint32_t>(std::min<int64_t>(l->GetInt64(), 1 << 30));
+  }
+  std::string select = "ALL_ATTRIBUTES";
+  if (const auto* s = member(body, "Select")) {
+    if (!s->IsString()) return errors::wrong_json_type("String");
+    select.assign(s->GetString(), s->GetStringLength());
+    if (select != "ALL_ATTRIBUTES" && select != "ALL_PROJECTED_ATTRIBUTES" && select != "COUNT" &&
+        select != "SPECIFIC_ATTRIBUTES") {
+      c.enum_value("select", select,
+                   {"SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"});
+    }
+  }
+  if (!c.empty()) return c.to_error();
+  if (const auto* cr = member(body, "ConsistentRead")) {
+    if (!cr->IsBool()) return errors::wrong_json_type("Boolean");
+    read->request.set_consistent_read(cr->GetBool());
+  }
+  if (member(body, "IndexName")) {
+    const auto* n = member(body, "IndexName");
+    std::string name = n->IsString() ? n->GetString() : "";
+    return errors::validation("The table does not have the specified index: " + name);
+  }
+  if (select == "ALL_PROJECTED_ATTRIBUTES") {
+    return errors::validation(
+        "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is "
+        "not supported");
+  }
+  if (auto e = projection(body, &read->project)) return e;
+  if (select == "COUNT") {
+    if (read->project) {
+      return errors::validation(
+          "Cannot specify the AttributesToGet when choosing to get only the Count");
+    }
+    read->count_only = true;
+  }
+  if (select == "SPECIFIC_ATTRIBUTES" && !read->project) {
+    return errors::validation(
+        "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "
+        "AttributesToGet or ProjectionExpression");
+  }
+  if (select == "ALL_ATTRIBUTES" && member(body, "Select") && read->project) {
+    return errors::validation(
+        "One or more parameter values were invalid: Cannot specify the AttributesToGet when "
+        "choosing to get ALL_ATTRIBUTES");
+  }
+  return std::nullopt;
+}
+
+void run_paged_read(Router::Impl& r, const CallPtr& call, std::shared_ptr<PagedRead> read) {
+  next_page(r, call, std::move(read), std::make_shared<PageState>());
+}
+
+}  // namespace shoal::router

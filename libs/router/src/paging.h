@@ -1,0 +1,28 @@
+#pragma once
+// Query and Scan share one driver: read pages from partitions (one for a Query, the
+// partitions overlapping a hash range for a Scan) until DynamoDB's page ends, then answer
+// Items / Count / ScannedCount / LastEvaluatedKey.
+
+#include "impl.h"
+
+namespace shoal::router {
+
+struct PagedRead {
+  std::string table;      // name, for routing
+  TableInfoPtr info;
+  // Template for each storage request: op, table id, pk, sort range, direction, start.
+  storage::v1::DataRequest request;
+  uint64_t hash_lo = 0;   // SCAN: hash range still to read (inclusive)
+  uint64_t hash_hi = ~0ull;
+  uint32_t limit = 0;     // Limit (0 = none)
+  bool count_only = false;                          // Select=COUNT
+  std::optional<std::vector<std::string>> project;  // top-level names to keep
+};
+
+// Runs the read and answers the call.
+void run_paged_read(Router::Impl& r, const CallPtr& call, std::shared_ptr<PagedRead> read);
+
+// Limit / Select / ConsistentRead / projection parameters common to Query and Scan.
+std::optional<api::ApiError> parse_read_options(const rapidjson::Value& body, PagedRead* read);
+
+}  // namespace shoal::router
