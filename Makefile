@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 PYTHON ?= python3
 
-.PHONY: all deps configure build run stop status test unit integration e2e clean
+.PHONY: all deps configure build run stop status test unit integration e2e conformance-ddblocal clean
 
 all: build
 
@@ -39,6 +39,16 @@ integration: build
 
 e2e: build
 	@bash scripts/test.sh $(BUILD_DIR) e2e
+
+# Runs the e2e suite against DynamoDB Local (Amazon's emulator; fetched from Maven Central once
+# into .cache/) to check the suite's expectations against an independent implementation.
+# Tests marked xfail_ddblocal are where DynamoDB Local is known to differ from AWS.
+DDB_LOCAL_PORT ?= 18001
+conformance-ddblocal: deps
+	@bash scripts/dynamodb-local.sh start $(DDB_LOCAL_PORT)
+	@rc=0; DDB_TARGET=ddblocal $(PYTHON) -m pytest -q tests/e2e --url http://127.0.0.1:$(DDB_LOCAL_PORT) \
+	  --target ddblocal -p no:cacheprovider -rxXs || rc=$$?; \
+	bash scripts/dynamodb-local.sh stop $(DDB_LOCAL_PORT); exit $$rc
 
 clean:
 	rm -rf $(BUILD_DIR)

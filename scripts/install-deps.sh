@@ -18,6 +18,10 @@ DEBS=(
   zlib1g-dev
   python3 python3-pip python3-venv
 )
+# DynamoDB Local (scripts/dynamodb-local.sh, make conformance-ddblocal) needs Java 17+ and Maven;
+# a java or mvn already on PATH (from any package or none) is used as it is.
+command -v java >/dev/null 2>&1 || DEBS+=(default-jre-headless)
+command -v mvn >/dev/null 2>&1 || DEBS+=(maven)
 
 missing=()
 for p in "${DEBS[@]}"; do

@@ -3,10 +3,12 @@ import threading
 import time
 
 import boto3
+import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 
+@pytest.mark.shoal_only
 def test_acknowledged_writes_survive_kill_9(fleet, session_kwargs, make_table):
     table = make_table()
     client = boto3.client("dynamodb", config=Config(retries={"max_attempts": 0},

@@ -43,6 +43,7 @@ def test_pay_per_request_billing_is_recorded(ddb):
     ddb.delete_table(TableName=name)
 
 
+@pytest.mark.xfail_ddblocal(reason="says 'Cannot create preexisting table'")
 def test_create_existing_table_is_resource_in_use(ddb, make_table):
     name = make_table()
     with pytest.raises(ClientError) as e:
@@ -51,6 +52,7 @@ def test_create_existing_table_is_resource_in_use(ddb, make_table):
     assert name in e.value.response["Error"]["Message"]
 
 
+@pytest.mark.xfail_ddblocal(reason="says 'Cannot do operations on a non-existent table'")
 def test_describe_missing_table(ddb):
     name = unique_name()
     with pytest.raises(ClientError) as e:
@@ -65,12 +67,22 @@ def test_delete_table_then_gone(ddb):
     create(ddb, name)
     wait_active(ddb, name)
     desc = ddb.delete_table(TableName=name)["TableDescription"]
-    assert desc["TableStatus"] == "DELETING"
+    assert desc["TableName"] == name
     ddb.get_waiter("table_not_exists").wait(TableName=name,
                                             WaiterConfig={"Delay": 0.2, "MaxAttempts": 150})
     with pytest.raises(ClientError) as e:
         ddb.delete_table(TableName=name)
     assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+@pytest.mark.xfail_ddblocal(reason="deletes at once and reports the table ACTIVE, even with "
+                                   "-delayTransientStatuses")
+def test_delete_table_reports_deleting(ddb):
+    name = unique_name()
+    create(ddb, name)
+    wait_active(ddb, name)
+    desc = ddb.delete_table(TableName=name)["TableDescription"]
+    assert desc["TableStatus"] == "DELETING"
 
 
 def test_list_tables_pages_in_name_order(ddb):
