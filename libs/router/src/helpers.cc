@@ -154,13 +154,15 @@ std::shared_ptr<storage::v1::DataRequest> make_data_request(storage::v1::DataOp 
 }
 
 void reply_stored_item(const CallPtr& call, bool found, const std::string& encoded,
-                       const char* member, const std::optional<std::vector<std::string>>* project) {
-  if (!found) return call->ok("{}");
+                       const char* member, const std::optional<std::vector<std::string>>* project,
+                       const ExtraMembers& extra) {
+  if (!found && !extra) return call->ok("{}");
   item::Item it;
-  if (!item::decode_item(encoded, &it)) {
+  if (found && !item::decode_item(encoded, &it)) {
     return call->fail(api::errors::internal_server_error("undecodable stored item"));
   }
-  if (project && project->has_value()) {
+  uint64_t size = found ? item::item_size(it) : 0;
+  if (found && project && project->has_value()) {
     item::Item kept;
     for (const auto& n : **project) {
       if (const auto* v = item::find_attribute(it, n)) kept.emplace_back(n, *v);
@@ -169,8 +171,11 @@ void reply_stored_item(const CallPtr& call, bool found, const std::string& encod
   }
   reply_json(call, [&](api::JsonWriter& w) {
     w.StartObject();
-    w.Key(member);
-    api::write_item(w, it);
+    if (found) {
+      w.Key(member);
+      api::write_item(w, it);
+    }
+    if (extra) extra(w, size);
     w.EndObject();
   });
 }

@@ -227,8 +227,11 @@ std::shared_ptr<storage::v1::DataRequest> make_data_request(storage::v1::DataOp 
 
 // Answers {"<member>": item} from an encoded stored item, or {} when `found` is false;
 // `project` (optional) keeps only the named top-level attributes.
+// `extra` (optional) adds members after it, given the stored item's DynamoDB size (0 if none).
+using ExtraMembers = std::function<void(api::JsonWriter&, uint64_t item_size)>;
 void reply_stored_item(const CallPtr& call, bool found, const std::string& encoded,
                        const char* member,
-                       const std::optional<std::vector<std::string>>* project = nullptr);
+                       const std::optional<std::vector<std::string>>* project = nullptr,
+                       const ExtraMembers& extra = {});
 
 }  // namespace shoal::router

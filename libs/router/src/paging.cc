@@ -46,6 +46,8 @@ void answer(const CallPtr& call, const PagedRead& read, const PageState& page) {
     w.Uint(page.scanned);
     w.Key("ScannedCount");
     w.Uint(page.scanned);
+    write_consumed(w, read.consumed, read.table,
+                   read_half_units(page.bytes, read.request.consistent_read()));
     if (!page.last_key.empty()) {
       w.Key("LastEvaluatedKey");
       if (!write_key_of(w, *read.info, page.last_key)) {  // cannot happen for stored keys
@@ -129,6 +131,7 @@ std::optional<api::ApiError> parse_read_options(const rapidjson::Value& body, Pa
         "not supported");
   }
   if (auto e = projection(body, &read->project)) return e;
+  if (auto e = parse_return_consumed(body, &read->consumed)) return e;
   if (select == "COUNT") {
     if (read->project) {
       return errors::validation(

@@ -3,7 +3,7 @@
 // partitions overlapping a hash range for a Scan) until DynamoDB's page ends, then answer
 // Items / Count / ScannedCount / LastEvaluatedKey.
 
-#include "impl.h"
+#include "capacity.h"
 
 namespace shoal::router {
 
@@ -17,6 +17,7 @@ struct PagedRead {
   uint32_t limit = 0;     // Limit (0 = none)
   bool count_only = false;                          // Select=COUNT
   std::optional<std::vector<std::string>> project;  // top-level names to keep
+  ConsumedMode consumed = ConsumedMode::kNone;
 };
 
 // Runs the read and answers the call.

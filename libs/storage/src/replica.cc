@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "reads.h"
+#include "shoal/item/item.h"
 #include "shoal/item/key.h"
 
 namespace shoal::storage {
@@ -126,6 +127,10 @@ caf::behavior replica_actor(caf::stateful_actor<ReplicaState>* self,
         auto resp = std::make_shared<storage::v1::DataResponse>();
         set_status(resp->mutable_status(), Status::ok());
         resp->set_applied_index(index);
+        if (req.want_old_size() && previous) {
+          item::Item old;
+          if (item::decode_item(*previous, &old)) resp->set_old_item_size(item::item_size(old));
+        }
         if (req.return_old() && previous) {
           resp->set_found(true);
           resp->set_item(*previous);

@@ -1,5 +1,5 @@
 // DeleteItem: route by key, remove on the leader, optionally return the old image.
-#include "../impl.h"
+#include "../capacity.h"
 
 namespace shoal::router {
 
@@ -17,17 +17,27 @@ void handle_delete_item(Router::Impl& r, const CallPtr& call) {
     return call->fail(*e);
   bool return_old = false;
   if (auto e = parse_return_old(body, &return_old)) return call->fail(*e);
+  ConsumedMode consumed;
+  if (auto e = parse_return_consumed(body, &consumed)) return call->fail(*e);
   auto key_item = std::make_shared<item::Item>();
   if (auto e = api::parse_item(*key_json, key_item.get())) return call->fail(*e);
 
-  auto on_table = [&r, call, table, key_item, return_old](const TableInfoPtr& info) {
+  auto on_table = [&r, call, table, key_item, return_old, consumed](const TableInfoPtr& info) {
     const TableInfo& t = *info;
     ItemKey key;
     if (auto e = key_from_key(t, *key_item, &key)) return call->fail(*e);
     auto req = make_data_request(storage::v1::DATA_OP_DELETE, t, std::move(key));
     req->set_return_old(return_old);
-    r.data_rpc(call, table, req, [call, return_old](storage::v1::DataResponse&& resp) {
-      reply_stored_item(call, return_old && resp.found(), resp.item(), "Attributes");
+    req->set_want_old_size(consumed != ConsumedMode::kNone);
+    r.data_rpc(call, table, req, [call, table, return_old,
+                                  consumed](storage::v1::DataResponse&& resp) {
+      ExtraMembers extra;
+      if (consumed != ConsumedMode::kNone) {
+        uint64_t half = write_half_units(resp.old_item_size());
+        extra = [=](api::JsonWriter& w, uint64_t) { write_consumed(w, consumed, table, half); };
+      }
+      reply_stored_item(call, return_old && resp.found(), resp.item(), "Attributes", nullptr,
+                        extra);
     });
   };
   with_active_table(r, call, table, std::move(on_table));

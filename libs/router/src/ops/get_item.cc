@@ -1,6 +1,6 @@
 // GetItem: route by key to the leader and return the item, projected to the requested
 // top-level attributes (AttributesToGet, or a ProjectionExpression of top-level names).
-#include "../impl.h"
+#include "../capacity.h"
 
 namespace shoal::router {
 
@@ -19,19 +19,29 @@ void handle_get_item(Router::Impl& r, const CallPtr& call) {
     if (!cr->IsBool()) return call->fail(errors::wrong_json_type("Boolean"));
     consistent = cr->GetBool();
   }
+  ConsumedMode consumed;
+  if (auto e = parse_return_consumed(body, &consumed)) return call->fail(*e);
   auto names = std::make_shared<std::optional<std::vector<std::string>>>();
   if (auto e = projection(body, names.get())) return call->fail(*e);
   auto key_item = std::make_shared<item::Item>();
   if (auto e = api::parse_item(*key_json, key_item.get())) return call->fail(*e);
 
-  auto on_table = [&r, call, table, key_item, consistent, names](const TableInfoPtr& info) {
+  auto on_table = [&r, call, table, key_item, consistent, names,
+                   consumed](const TableInfoPtr& info) {
     const TableInfo& t = *info;
     ItemKey key;
     if (auto e = key_from_key(t, *key_item, &key)) return call->fail(*e);
     auto req = make_data_request(storage::v1::DATA_OP_GET, t, std::move(key));
     req->set_consistent_read(consistent);
-    r.data_rpc(call, table, req, [call, names](storage::v1::DataResponse&& resp) {
-      reply_stored_item(call, resp.found(), resp.item(), "Item", names.get());
+    r.data_rpc(call, table, req, [call, table, names, consistent,
+                                  consumed](storage::v1::DataResponse&& resp) {
+      ExtraMembers extra;
+      if (consumed != ConsumedMode::kNone) {
+        extra = [=](api::JsonWriter& w, uint64_t size) {
+          write_consumed(w, consumed, table, read_half_units(size, consistent));
+        };
+      }
+      reply_stored_item(call, resp.found(), resp.item(), "Item", names.get(), extra);
     });
   };
   with_active_table(r, call, table, std::move(on_table));

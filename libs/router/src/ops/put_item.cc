@@ -1,5 +1,5 @@
 // PutItem: validate, route by partition-key hash, store the whole item on the leader.
-#include "../impl.h"
+#include "../capacity.h"
 
 namespace shoal::router {
 
@@ -17,20 +17,32 @@ void handle_put_item(Router::Impl& r, const CallPtr& call) {
     return call->fail(*e);
   bool return_old = false;
   if (auto e = parse_return_old(body, &return_old)) return call->fail(*e);
+  ConsumedMode consumed;
+  if (auto e = parse_return_consumed(body, &consumed)) return call->fail(*e);
 
   auto item = std::make_shared<item::Item>();
   if (auto e = api::parse_item(*item_json, item.get())) return call->fail(*e);
-  if (item::item_size(*item) > item::kMaxItemSize) return call->fail(errors::item_too_large());
+  uint64_t new_size = item::item_size(*item);
+  if (new_size > item::kMaxItemSize) return call->fail(errors::item_too_large());
 
-  auto on_table = [&r, call, table, item, return_old](const TableInfoPtr& info) {
+  auto on_table = [&r, call, table, item, return_old, consumed,
+                   new_size](const TableInfoPtr& info) {
     const TableInfo& t = *info;
     ItemKey key;
     if (auto e = key_from_item(t, *item, &key)) return call->fail(*e);
     auto req = make_data_request(storage::v1::DATA_OP_PUT, t, std::move(key));
     item::encode_item_to(*item, req->mutable_item());
     req->set_return_old(return_old);
-    r.data_rpc(call, table, req, [call, return_old](storage::v1::DataResponse&& resp) {
-      reply_stored_item(call, return_old && resp.found(), resp.item(), "Attributes");
+    req->set_want_old_size(consumed != ConsumedMode::kNone);
+    r.data_rpc(call, table, req, [call, table, return_old, consumed,
+                                  new_size](storage::v1::DataResponse&& resp) {
+      ExtraMembers extra;
+      if (consumed != ConsumedMode::kNone) {
+        uint64_t half = write_half_units(std::max(new_size, resp.old_item_size()));
+        extra = [=](api::JsonWriter& w, uint64_t) { write_consumed(w, consumed, table, half); };
+      }
+      reply_stored_item(call, return_old && resp.found(), resp.item(), "Attributes", nullptr,
+                        extra);
     });
   };
   with_active_table(r, call, table, std::move(on_table));
