@@ -46,6 +46,10 @@ std::string ApiError::to_json() const {
     w.Key(capital_message ? "Message" : "message");
     w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
   }
+  if (!item_json.empty()) {
+    w.Key("Item");
+    w.RawValue(item_json.data(), item_json.size(), rapidjson::kObjectType);
+  }
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
 }
@@ -72,6 +76,11 @@ ApiError service_unavailable() {
 
 ApiError resource_not_found() {
   return make(kDynamo, "ResourceNotFoundException", "Requested resource not found");
+}
+ApiError conditional_check_failed(std::string item_json) {
+  auto e = make(kDynamo, "ConditionalCheckFailedException", "The conditional request failed");
+  e.item_json = std::move(item_json);
+  return e;
 }
 ApiError table_not_found(std::string_view table) {
   return make(kDynamo, "ResourceNotFoundException",

@@ -2,6 +2,7 @@
 #include <set>
 
 #include "impl.h"
+#include "shoal/expr/eval.h"
 #include "shoal/item/key.h"
 
 namespace shoal::router {
@@ -154,7 +155,7 @@ std::shared_ptr<storage::v1::DataRequest> make_data_request(storage::v1::DataOp 
 }
 
 void reply_stored_item(const CallPtr& call, bool found, const std::string& encoded,
-                       const char* member, const std::optional<std::vector<std::string>>* project,
+                       const char* member, const std::optional<expr::v1::Projection>* project,
                        const ExtraMembers& extra) {
   if (!found && !extra) return call->ok("{}");
   item::Item it;
@@ -162,13 +163,7 @@ void reply_stored_item(const CallPtr& call, bool found, const std::string& encod
     return call->fail(api::errors::internal_server_error("undecodable stored item"));
   }
   uint64_t size = found ? item::item_size(it) : 0;
-  if (found && project && project->has_value()) {
-    item::Item kept;
-    for (const auto& n : **project) {
-      if (const auto* v = item::find_attribute(it, n)) kept.emplace_back(n, *v);
-    }
-    it = std::move(kept);
-  }
+  if (found && project && project->has_value()) it = expr::project(it, **project);
   reply_json(call, [&](api::JsonWriter& w) {
     w.StartObject();
     if (found) {
@@ -179,88 +174,6 @@ void reply_stored_item(const CallPtr& call, bool found, const std::string& encod
     w.EndObject();
   });
 }
-
-// Top-level projection names; nested paths arrive with the expression engine (issue 3).
-std::optional<api::ApiError> projection(const rapidjson::Value& body,
-                                        std::optional<std::vector<std::string>>* out) {
-  const auto* atg = member(body, "AttributesToGet");
-  const auto* pe = member(body, "ProjectionExpression");
-  if (atg && pe) {
-    return errors::validation(
-        "Can not use both expression and non-expression parameters in the same request: "
-        "Non-expression parameters: {AttributesToGet} Expression parameters: "
-        "{ProjectionExpression}");
-  }
-  if (atg) {
-    if (!atg->IsArray()) return errors::wrong_json_type("List");
-    std::vector<std::string> names;
-    std::set<std::string> seen;
-    for (const auto& n : atg->GetArray()) {
-      if (!n.IsString()) return errors::wrong_json_type("String");
-      std::string s(n.GetString(), n.GetStringLength());
-      if (!seen.insert(s).second) {
-        return errors::validation(
-            "One or more parameter values were invalid: Duplicate value in attribute name: " + s);
-      }
-      names.push_back(std::move(s));
-    }
-    *out = std::move(names);
-    return std::nullopt;
-  }
-  const auto* ean = member(body, "ExpressionAttributeNames");
-  if (!pe) {
-    if (ean) {
-      return errors::validation(
-          "ExpressionAttributeNames can only be specified when using expressions");
-    }
-    return std::nullopt;
-  }
-  if (!pe->IsString()) return errors::wrong_json_type("String");
-  std::string_view expr(pe->GetString(), pe->GetStringLength());
-  if (expr.find_first_not_of(" \t\n") == std::string_view::npos) {
-    return errors::validation("Invalid ProjectionExpression: The expression can not be empty;");
-  }
-  std::vector<std::string> names;
-  std::set<std::string> used;
-  size_t pos = 0;
-  while (pos <= expr.size()) {
-    size_t comma = expr.find(',', pos);
-    std::string_view part = expr.substr(pos, comma == std::string_view::npos ? expr.npos : comma - pos);
-    auto b = part.find_first_not_of(" \t\n"), e = part.find_last_not_of(" \t\n");
-    part = b == part.npos ? std::string_view() : part.substr(b, e - b + 1);
-    if (part.empty() || part.find_first_of(".[] ") != part.npos) {
-      return errors::validation(
-          "Invalid ProjectionExpression: only top-level attribute names are supported by this "
-          "Shoal version; expression: " + std::string(expr));
-    }
-    if (part[0] == '#') {
-      const rapidjson::Value* v = ean && ean->IsObject() ? member(*ean, std::string(part).c_str()) : nullptr;
-      if (!v || !v->IsString()) {
-        return errors::validation(
-            "Invalid ProjectionExpression: An expression attribute name used in the document "
-            "path is not defined; attribute name: " + std::string(part));
-      }
-      used.insert(std::string(part));
-      names.emplace_back(v->GetString(), v->GetStringLength());
-    } else {
-      names.emplace_back(part);
-    }
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
-  }
-  if (ean && ean->IsObject()) {
-    for (auto it = ean->MemberBegin(); it != ean->MemberEnd(); ++it) {
-      std::string k(it->name.GetString(), it->name.GetStringLength());
-      if (!used.count(k)) {
-        return errors::validation(
-            "Value provided in ExpressionAttributeNames unused in expressions: keys: {" + k + "}");
-      }
-    }
-  }
-  *out = std::move(names);
-  return std::nullopt;
-}
-
 
 bool write_key_of(api::JsonWriter& w, const TableInfo& t, std::string_view key) {
   if (key.size() < 12) return false;

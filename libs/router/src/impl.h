@@ -20,6 +20,7 @@
 
 #include "shoal/api/errors.h"
 #include "shoal/api/json_codec.h"
+#include "shoal/expr/v1/expr.pb.h"
 #include "shoal/item/item.h"
 #include "shoal/meta/v1/meta.pb.h"
 #include "shoal/router/router.h"
@@ -192,6 +193,7 @@ void handle_query(Router::Impl&, const CallPtr&);
 void handle_scan(Router::Impl&, const CallPtr&);
 void handle_batch_get_item(Router::Impl&, const CallPtr&);
 void handle_batch_write_item(Router::Impl&, const CallPtr&);
+void handle_update_item(Router::Impl&, const CallPtr&);
 
 }  // namespace shoal::router
 
@@ -204,10 +206,6 @@ std::optional<api::ApiError> refuse_unsupported(const rapidjson::Value& body,
 
 // ReturnValues for PutItem/DeleteItem: NONE (default) or ALL_OLD.
 std::optional<api::ApiError> parse_return_old(const rapidjson::Value& body, bool* return_old);
-
-// AttributesToGet / ProjectionExpression: the top-level names to keep (nullopt = all).
-std::optional<api::ApiError> projection(const rapidjson::Value& body,
-                                        std::optional<std::vector<std::string>>* out);
 
 // The key attributes of the item stored under `storage_key`, as DynamoDB JSON
 // (LastEvaluatedKey); false if the key does not parse.
@@ -231,7 +229,7 @@ std::shared_ptr<storage::v1::DataRequest> make_data_request(storage::v1::DataOp 
 using ExtraMembers = std::function<void(api::JsonWriter&, uint64_t item_size)>;
 void reply_stored_item(const CallPtr& call, bool found, const std::string& encoded,
                        const char* member,
-                       const std::optional<std::vector<std::string>>* project = nullptr,
+                       const std::optional<expr::v1::Projection>* project = nullptr,
                        const ExtraMembers& extra = {});
 
 }  // namespace shoal::router

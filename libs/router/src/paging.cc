@@ -9,8 +9,9 @@ namespace {
 constexpr uint64_t kPageBytes = 1024 * 1024;  // DynamoDB reads at most 1 MB per page
 
 struct PageState {
-  std::vector<std::string> items;  // encoded, in order
-  uint32_t scanned = 0;
+  std::vector<std::string> items;  // encoded, filtered and projected by the storage node
+  uint32_t count = 0;    // after the filter
+  uint32_t scanned = 0;  // before it
   uint64_t bytes = 0;
   std::string last_key;  // set when the page stopped early
 };
@@ -24,13 +25,6 @@ void answer(const CallPtr& call, const PagedRead& read, const PageState& page) {
       if (!item::decode_item(enc, &it)) {
         return call->fail(errors::internal_server_error("undecodable stored item"));
       }
-      if (read.project) {
-        item::Item kept;
-        for (const auto& n : *read.project) {
-          if (const auto* v = item::find_attribute(it, n)) kept.emplace_back(n, *v);
-        }
-        it = std::move(kept);
-      }
       decoded.push_back(std::move(it));
     }
   }
@@ -43,7 +37,7 @@ void answer(const CallPtr& call, const PagedRead& read, const PageState& page) {
       w.EndArray();
     }
     w.Key("Count");
-    w.Uint(page.scanned);
+    w.Uint(page.count);
     w.Key("ScannedCount");
     w.Uint(page.scanned);
     write_consumed(w, read.consumed, read.table,
@@ -71,6 +65,7 @@ void next_page(Router::Impl& r, const CallPtr& call, std::shared_ptr<PagedRead> 
   r.data_rpc(call, read->table, req, [&r, call, read, page](storage::v1::DataResponse&& resp) {
     for (auto& it : *resp.mutable_items()) page->items.push_back(std::move(it));
     page->scanned += resp.scanned_count();
+    page->count += resp.count();
     page->bytes += resp.scanned_bytes();
     if (resp.more() && resp.reply_full()) {
       // The storage node capped its reply; the page goes on from there.
@@ -98,7 +93,8 @@ void next_page(Router::Impl& r, const CallPtr& call, std::shared_ptr<PagedRead> 
 
 }  // namespace
 
-std::optional<api::ApiError> parse_read_options(const rapidjson::Value& body, PagedRead* read) {
+std::optional<api::ApiError> parse_read_options(const rapidjson::Value& body,
+                                                RequestExpressions& ex, PagedRead* read) {
   errors::ConstraintErrors c;
   if (const auto* l = member(body, "Limit")) {
     if (!l->IsInt64()) return errors::wrong_json_type("Integer");
@@ -130,25 +126,31 @@ std::optional<api::ApiError> parse_read_options(const rapidjson::Value& body, Pa
         "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is "
         "not supported");
   }
-  if (auto e = projection(body, &read->project)) return e;
+  if (auto e = ex.load(body)) return e;
+  std::optional<expr::v1::Projection> project;
+  if (auto e = ex.projection(body, &project)) return e;
+  std::optional<expr::v1::Condition> filter;
+  if (auto e = ex.condition(body, "FilterExpression", &filter)) return e;
+  if (filter) *read->request.mutable_filter() = std::move(*filter);
   if (auto e = parse_return_consumed(body, &read->consumed)) return e;
   if (select == "COUNT") {
-    if (read->project) {
+    if (project) {
       return errors::validation(
           "Cannot specify the AttributesToGet when choosing to get only the Count");
     }
     read->count_only = true;
   }
-  if (select == "SPECIFIC_ATTRIBUTES" && !read->project) {
+  if (select == "SPECIFIC_ATTRIBUTES" && !project) {
     return errors::validation(
         "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "
         "AttributesToGet or ProjectionExpression");
   }
-  if (select == "ALL_ATTRIBUTES" && member(body, "Select") && read->project) {
+  if (select == "ALL_ATTRIBUTES" && member(body, "Select") && project) {
     return errors::validation(
         "One or more parameter values were invalid: Cannot specify the AttributesToGet when "
         "choosing to get ALL_ATTRIBUTES");
   }
+  if (project) *read->request.mutable_projection() = std::move(*project);
   return std::nullopt;
 }
 

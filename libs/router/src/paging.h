@@ -4,6 +4,7 @@
 // Items / Count / ScannedCount / LastEvaluatedKey.
 
 #include "capacity.h"
+#include "expressions.h"
 
 namespace shoal::router {
 
@@ -16,14 +17,16 @@ struct PagedRead {
   uint64_t hash_hi = ~0ull;
   uint32_t limit = 0;     // Limit (0 = none)
   bool count_only = false;                          // Select=COUNT
-  std::optional<std::vector<std::string>> project;  // top-level names to keep
   ConsumedMode consumed = ConsumedMode::kNone;
 };
 
 // Runs the read and answers the call.
 void run_paged_read(Router::Impl& r, const CallPtr& call, std::shared_ptr<PagedRead> read);
 
-// Limit / Select / ConsistentRead / projection parameters common to Query and Scan.
-std::optional<api::ApiError> parse_read_options(const rapidjson::Value& body, PagedRead* read);
+// Limit / Select / ConsistentRead / projection / filter parameters common to Query and Scan
+// (`filter_param`: FilterExpression). Expressions are parsed into `ex` (the caller adds its
+// own, then calls ex.finish()).
+std::optional<api::ApiError> parse_read_options(const rapidjson::Value& body,
+                                                RequestExpressions& ex, PagedRead* read);
 
 }  // namespace shoal::router

@@ -20,7 +20,7 @@ const std::unordered_map<std::string_view, Handler>& dispatch_table() {
       {"PutItem", handle_put_item},             {"GetItem", handle_get_item},
       {"DeleteItem", handle_delete_item},       {"Query", handle_query},
       {"Scan", handle_scan},                    {"BatchGetItem", handle_batch_get_item},
-      {"BatchWriteItem", handle_batch_write_item},
+      {"BatchWriteItem", handle_batch_write_item}, {"UpdateItem", handle_update_item},
   };
   return table;
 }

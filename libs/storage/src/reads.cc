@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "shoal/expr/eval.h"
 #include "shoal/item/item.h"
 #include "shoal/item/key.h"
 
@@ -33,18 +34,31 @@ constexpr size_t kMaxReplyBytes = 256 * 1024;
 class Page {
  public:
   Page(const storage::v1::DataRequest& req, storage::v1::DataResponse* resp)
-      : limit_(req.limit()), max_bytes_(req.max_bytes()), resp_(resp) {}
+      : req_(req), limit_(req.limit()), max_bytes_(req.max_bytes()), resp_(resp) {}
 
-  // Adds the item; false if it cannot be decoded (corruption is reported, not skipped).
-  bool add(std::string_view key, std::string_view value) {
+  // Counts the item as read, then filters and projects it into the reply. Fails on an
+  // undecodable item (corruption is reported, not skipped) or a filter that cannot run.
+  Status add(std::string_view key, std::string_view value) {
     item::Item it;
-    if (!item::decode_item(value, &it)) return false;
+    if (!item::decode_item(value, &it)) return internal_error("undecodable item");
     bytes_ += item::item_size(it);
-    reply_bytes_ += value.size();
     ++count_;
-    resp_->add_items(value.data(), value.size());
     last_key_.assign(key.data(), key.size());
-    return true;
+    if (req_.has_filter()) {
+      auto keep = expr::evaluate(req_.filter(), &it);
+      if (!keep.ok()) return keep.status();
+      if (!*keep) return Status::ok();
+    }
+    ++matched_;
+    if (req_.has_projection()) {
+      std::string* out = resp_->add_items();
+      item::encode_item_to(expr::project(it, req_.projection()), out);
+      reply_bytes_ += out->size();
+    } else {
+      resp_->add_items(value.data(), value.size());
+      reply_bytes_ += value.size();
+    }
+    return Status::ok();
   }
   bool full() const {
     return (limit_ && count_ >= limit_) || (max_bytes_ && bytes_ >= max_bytes_) ||
@@ -54,14 +68,17 @@ class Page {
     bool page_ended = (limit_ && count_ >= limit_) || (max_bytes_ && bytes_ >= max_bytes_);
     resp_->set_reply_full(stopped_early && !page_ended);
     resp_->set_scanned_count(count_);
+    resp_->set_count(matched_);
     resp_->set_scanned_bytes(bytes_);
     resp_->set_more(stopped_early);
     if (stopped_early) resp_->set_last_key(last_key_);
   }
 
  private:
+  const storage::v1::DataRequest& req_;
   uint32_t limit_;
   uint64_t max_bytes_;
+  uint32_t matched_ = 0;
   storage::v1::DataResponse* resp_;
   uint32_t count_ = 0;
   uint64_t bytes_ = 0;
@@ -93,8 +110,9 @@ Status scan(const ReplicaEnv& env, const storage::v1::DataRequest& req,
     std::string_view key(it->key().data(), it->key().size());
     if (key.size() < 8 || get_be64(key) > hi) break;
     if (!after.empty() && key == after) continue;
-    if (!page.add(key, std::string_view(it->value().data(), it->value().size()))) {
-      return corrupt(env, key);
+    if (Status s = page.add(key, std::string_view(it->value().data(), it->value().size()));
+        !s.is_ok()) {
+      return s.code() == Code::kInternal ? corrupt(env, key) : s;
     }
     if (page.full()) {
       page.finish(true);
@@ -159,8 +177,9 @@ Status query(const ReplicaEnv& env, const storage::v1::DataRequest& req,
       if ((w > 0) != req.backward()) break;  // past the end in the reading direction
       continue;                             // not yet at the start
     }
-    if (!page.add(key, std::string_view(it->value().data(), it->value().size()))) {
-      return corrupt(env, key);
+    if (Status s = page.add(key, std::string_view(it->value().data(), it->value().size()));
+        !s.is_ok()) {
+      return s.code() == Code::kInternal ? corrupt(env, key) : s;
     }
     if (page.full()) {
       page.finish(true);

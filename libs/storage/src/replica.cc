@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "reads.h"
+#include "shoal/expr/eval.h"
 #include "shoal/item/item.h"
 #include "shoal/item/key.h"
 
@@ -30,6 +33,113 @@ void respond_error(const ReplicaEnv& env, const std::string& reply_subject, cons
   storage::v1::DataResponse resp;
   set_status(resp.mutable_status(), st);
   respond(env, reply_subject, resp);
+}
+
+// What a write does, decided from the request and the current image before anything is
+// logged: the resulting image (nullopt = the item is gone) or a failed condition.
+struct WriteOutcome {
+  bool condition_failed = false;
+  std::optional<std::string> image;
+};
+
+// Top-level attributes an update touches (for UPDATED_OLD / UPDATED_NEW).
+std::set<std::string> updated_names(const expr::v1::Update& u) {
+  std::set<std::string> names;
+  auto add = [&](const expr::v1::Path& p) {
+    if (p.elements_size() > 0 && p.elements(0).has_name()) names.insert(p.elements(0).name());
+  };
+  for (const auto& a : u.set_actions()) add(a.path());
+  for (const auto& p : u.remove_paths()) add(p);
+  for (const auto& a : u.add_actions()) add(a.path());
+  for (const auto& a : u.delete_actions()) add(a.path());
+  return names;
+}
+
+item::Item only(const item::Item& it, const std::set<std::string>& names) {
+  item::Item out;
+  for (const auto& [n, v] : it) {
+    if (names.count(n)) out.emplace_back(n, v);
+  }
+  return out;
+}
+
+Status decide_write(const storage::v1::DataRequest& req, const std::optional<std::string>& previous,
+                    WriteOutcome* out, storage::v1::DataResponse* resp) {
+  bool is_update = req.op() == storage::v1::DATA_OP_UPDATE;
+  std::optional<item::Item> old;
+  if (previous && (req.has_condition() || is_update || req.want_old_size())) {
+    old.emplace();
+    if (!item::decode_item(*previous, &*old)) return internal_error("undecodable stored item");
+    resp->set_old_item_size(item::item_size(*old));
+  }
+  if (req.has_condition()) {
+    auto holds = expr::evaluate(req.condition(), old ? &*old : nullptr);
+    if (!holds.ok()) return holds.status();
+    if (!*holds) {
+      out->condition_failed = true;
+      resp->set_condition_failed(true);
+      if (req.return_old_on_condition_failure() && previous) {
+        resp->set_found(true);
+        resp->set_item(*previous);
+      }
+      return Status::ok();
+    }
+  }
+  if (req.op() == storage::v1::DATA_OP_PUT) {
+    out->image = req.item();
+  } else if (is_update) {
+    item::Item next;
+    if (old) {
+      next = *old;
+    } else if (!item::decode_item(req.item(), &next)) {
+      return invalid_argument("undecodable key item");
+    }
+    SHOAL_RETURN_IF_ERROR(expr::apply_update(req.update(), &next));
+    uint64_t size = item::item_size(next);
+    if (size > item::kMaxItemSize) {
+      return invalid_argument("Item size to update has exceeded the maximum allowed size");
+    }
+    resp->set_new_item_size(size);
+    out->image = item::encode_item(next);
+    switch (req.return_values()) {
+      case storage::v1::RETURN_VALUES_ALL_OLD:
+        if (previous) {
+          resp->set_found(true);
+          resp->set_item(*previous);
+        }
+        break;
+      case storage::v1::RETURN_VALUES_ALL_NEW:
+        resp->set_found(true);
+        resp->set_item(*out->image);
+        break;
+      case storage::v1::RETURN_VALUES_UPDATED_OLD:
+        if (old) {
+          item::Item part = only(*old, updated_names(req.update()));
+          if (!part.empty()) {
+            resp->set_found(true);
+            resp->set_item(item::encode_item(part));
+          }
+        }
+        break;
+      case storage::v1::RETURN_VALUES_UPDATED_NEW: {
+        item::Item part = only(next, updated_names(req.update()));
+        if (!part.empty()) {
+          resp->set_found(true);
+          resp->set_item(item::encode_item(part));
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    return Status::ok();
+  }
+  // PUT / DELETE ReturnValues ALL_OLD.
+  if (req.return_old() && previous) {
+    resp->set_found(true);
+    resp->set_item(*previous);
+  }
+  return Status::ok();
 }
 
 }  // namespace
@@ -85,10 +195,10 @@ caf::behavior replica_actor(caf::stateful_actor<ReplicaState>* self,
           return respond(env, call->reply_subject, resp);
         }
 
-        if (req.op() != storage::v1::DATA_OP_PUT && req.op() != storage::v1::DATA_OP_DELETE) {
+        if (req.op() != storage::v1::DATA_OP_PUT && req.op() != storage::v1::DATA_OP_DELETE &&
+            req.op() != storage::v1::DATA_OP_UPDATE) {
           return respond_error(env, call->reply_subject, invalid_argument("unknown data op"));
         }
-        bool is_put = req.op() == storage::v1::DATA_OP_PUT;
 
         // The previous image: a pending (not yet durable) write wins over what is stored.
         std::optional<std::string> previous;
@@ -101,6 +211,15 @@ caf::behavior replica_actor(caf::stateful_actor<ReplicaState>* self,
           else if (s.code() != Code::kNotFound) return respond_error(env, call->reply_subject, s);
         }
 
+        auto resp = std::make_shared<storage::v1::DataResponse>();
+        set_status(resp->mutable_status(), Status::ok());
+        WriteOutcome out;
+        if (Status s = decide_write(req, previous, &out, resp.get()); !s.is_ok()) {
+          return respond_error(env, call->reply_subject, s);
+        }
+        if (out.condition_failed) return respond(env, call->reply_subject, *resp);
+        bool is_put = out.image.has_value();
+
         // Log -> apply: the entry holds the resulting image, so applying it is deterministic.
         // Replication (Raft) will ship exactly these entries; here commit is the local fsync.
         uint64_t index = ++st.last_index;
@@ -108,9 +227,9 @@ caf::behavior replica_actor(caf::stateful_actor<ReplicaState>* self,
         if (!is_put && previous) --st.item_count;
         storage::v1::LogEntry entry;
         entry.set_index(index);
-        entry.set_op(req.op());
+        entry.set_op(is_put ? storage::v1::DATA_OP_PUT : storage::v1::DATA_OP_DELETE);
         entry.set_key(skey);
-        if (is_put) entry.set_item(req.item());
+        if (is_put) entry.set_item(*out.image);
 
         storage::v1::ReplicaRecord record = env.record;
         record.set_applied_index(index);
@@ -120,23 +239,12 @@ caf::behavior replica_actor(caf::stateful_actor<ReplicaState>* self,
         const std::string& part = env.record.replica().partition_id();
         batch.put(env.log_cf, log_key(part, index), entry.SerializeAsString());
         if (index > env.log_retention) batch.erase(env.log_cf, log_key(part, index - env.log_retention));
-        if (is_put) batch.put(env.data_cf, skey, req.item());
+        if (is_put) batch.put(env.data_cf, skey, *out.image);
         else batch.erase(env.data_cf, skey);
         batch.put(env.meta_cf, meta_key(part), record.SerializeAsString());
 
-        auto resp = std::make_shared<storage::v1::DataResponse>();
-        set_status(resp->mutable_status(), Status::ok());
         resp->set_applied_index(index);
-        if (req.want_old_size() && previous) {
-          item::Item old;
-          if (item::decode_item(*previous, &old)) resp->set_old_item_size(item::item_size(old));
-        }
-        if (req.return_old() && previous) {
-          resp->set_found(true);
-          resp->set_item(*previous);
-        }
-        st.pending[skey] = ReplicaState::Pending{index, is_put ? std::optional<std::string>(req.item())
-                                                               : std::nullopt};
+        st.pending[skey] = ReplicaState::Pending{index, std::move(out.image)};
         uint64_t items = st.item_count;
         env.committer->submit(
             std::move(batch),

@@ -3,7 +3,7 @@
 // comes back in UnprocessedKeys / UnprocessedItems instead of failing the batch.
 #include <set>
 
-#include "../impl.h"
+#include "../expressions.h"
 #include "shoal/item/key.h"
 
 namespace shoal::router {
@@ -80,7 +80,7 @@ void handle_batch_get_item(Router::Impl& r, const CallPtr& call) {
   struct TableRequest {
     std::string name;
     std::vector<item::Item> keys;
-    std::optional<std::vector<std::string>> project;
+    std::optional<expr::v1::Projection> project;
     bool consistent = false;
   };
   auto requests = std::make_shared<std::vector<TableRequest>>();
@@ -107,7 +107,10 @@ void handle_batch_get_item(Router::Impl& r, const CallPtr& call) {
       tr.keys.push_back(std::move(key));
     }
     total += tr.keys.size();
-    if (auto e = projection(m->value, &tr.project)) return call->fail(*e);
+    RequestExpressions ex;  // each table has its own names and projection
+    if (auto e = ex.load(m->value)) return call->fail(*e);
+    if (auto e = ex.projection(m->value, &tr.project)) return call->fail(*e);
+    if (auto e = ex.finish()) return call->fail(*e);
     if (const auto* cr = member(m->value, "ConsistentRead")) {
       if (!cr->IsBool()) return call->fail(errors::wrong_json_type("Boolean"));
       tr.consistent = cr->GetBool();
@@ -194,15 +197,7 @@ void handle_batch_get_item(Router::Impl& r, const CallPtr& call) {
                           item::Item it;
                           if (item::decode_item(resp.item(), &it)) {
                             const auto& project = (*requests)[t].project;
-                            if (project) {
-                              item::Item kept;
-                              for (const auto& n : *project) {
-                                if (const auto* v = item::find_attribute(it, n)) {
-                                  kept.emplace_back(n, *v);
-                                }
-                              }
-                              it = std::move(kept);
-                            }
+                            if (project) it = expr::project(it, *project);
                             g->found[t].push_back(std::move(it));
                           } else {
                             g->unprocessed[t].push_back(i);

@@ -1,5 +1,6 @@
 // DeleteItem: route by key, remove on the leader, optionally return the old image.
 #include "../capacity.h"
+#include "../expressions.h"
 
 namespace shoal::router {
 
@@ -13,8 +14,11 @@ void handle_delete_item(Router::Impl& r, const CallPtr& call) {
   const auto* key_json = member(body, "Key");
   if (!key_json) c.null_member("key");
   if (!c.empty()) return call->fail(c.to_error());
-  if (auto e = refuse_unsupported(body, {"ConditionExpression", "Expected", "ConditionalOperator"}))
-    return call->fail(*e);
+  RequestExpressions ex;
+  WriteCondition cond;
+  if (auto e = ex.load(body)) return call->fail(*e);
+  if (auto e = parse_write_condition(body, ex, &cond)) return call->fail(*e);
+  if (auto e = ex.finish()) return call->fail(*e);
   bool return_old = false;
   if (auto e = parse_return_old(body, &return_old)) return call->fail(*e);
   ConsumedMode consumed;
@@ -22,15 +26,18 @@ void handle_delete_item(Router::Impl& r, const CallPtr& call) {
   auto key_item = std::make_shared<item::Item>();
   if (auto e = api::parse_item(*key_json, key_item.get())) return call->fail(*e);
 
-  auto on_table = [&r, call, table, key_item, return_old, consumed](const TableInfoPtr& info) {
+  auto on_table = [&r, call, table, key_item, return_old, consumed,
+                   cond = std::move(cond)](const TableInfoPtr& info) {
     const TableInfo& t = *info;
     ItemKey key;
     if (auto e = key_from_key(t, *key_item, &key)) return call->fail(*e);
     auto req = make_data_request(storage::v1::DATA_OP_DELETE, t, std::move(key));
     req->set_return_old(return_old);
     req->set_want_old_size(consumed != ConsumedMode::kNone);
+    cond.apply_to(req.get());
     r.data_rpc(call, table, req, [call, table, return_old,
                                   consumed](storage::v1::DataResponse&& resp) {
+      if (resp.condition_failed()) return call->fail(condition_failed_error(resp));
       ExtraMembers extra;
       if (consumed != ConsumedMode::kNone) {
         uint64_t half = write_half_units(resp.old_item_size());

@@ -1,6 +1,7 @@
-// GetItem: route by key to the leader and return the item, projected to the requested
-// top-level attributes (AttributesToGet, or a ProjectionExpression of top-level names).
+// GetItem: route by key to the leader and return the item, projected by
+// ProjectionExpression (nested paths, list indexes) or AttributesToGet.
 #include "../capacity.h"
+#include "../expressions.h"
 
 namespace shoal::router {
 
@@ -21,8 +22,11 @@ void handle_get_item(Router::Impl& r, const CallPtr& call) {
   }
   ConsumedMode consumed;
   if (auto e = parse_return_consumed(body, &consumed)) return call->fail(*e);
-  auto names = std::make_shared<std::optional<std::vector<std::string>>>();
-  if (auto e = projection(body, names.get())) return call->fail(*e);
+  RequestExpressions ex;
+  auto names = std::make_shared<std::optional<expr::v1::Projection>>();
+  if (auto e = ex.load(body)) return call->fail(*e);
+  if (auto e = ex.projection(body, names.get())) return call->fail(*e);
+  if (auto e = ex.finish()) return call->fail(*e);
   auto key_item = std::make_shared<item::Item>();
   if (auto e = api::parse_item(*key_json, key_item.get())) return call->fail(*e);
 

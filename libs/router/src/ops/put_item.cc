@@ -1,5 +1,6 @@
 // PutItem: validate, route by partition-key hash, store the whole item on the leader.
 #include "../capacity.h"
+#include "../expressions.h"
 
 namespace shoal::router {
 
@@ -13,8 +14,11 @@ void handle_put_item(Router::Impl& r, const CallPtr& call) {
   const auto* item_json = member(body, "Item");
   if (!item_json) c.null_member("item");
   if (!c.empty()) return call->fail(c.to_error());
-  if (auto e = refuse_unsupported(body, {"ConditionExpression", "Expected", "ConditionalOperator"}))
-    return call->fail(*e);
+  RequestExpressions ex;
+  WriteCondition cond;
+  if (auto e = ex.load(body)) return call->fail(*e);
+  if (auto e = parse_write_condition(body, ex, &cond)) return call->fail(*e);
+  if (auto e = ex.finish()) return call->fail(*e);
   bool return_old = false;
   if (auto e = parse_return_old(body, &return_old)) return call->fail(*e);
   ConsumedMode consumed;
@@ -25,8 +29,8 @@ void handle_put_item(Router::Impl& r, const CallPtr& call) {
   uint64_t new_size = item::item_size(*item);
   if (new_size > item::kMaxItemSize) return call->fail(errors::item_too_large());
 
-  auto on_table = [&r, call, table, item, return_old, consumed,
-                   new_size](const TableInfoPtr& info) {
+  auto on_table = [&r, call, table, item, return_old, consumed, new_size,
+                   cond = std::move(cond)](const TableInfoPtr& info) {
     const TableInfo& t = *info;
     ItemKey key;
     if (auto e = key_from_item(t, *item, &key)) return call->fail(*e);
@@ -34,8 +38,10 @@ void handle_put_item(Router::Impl& r, const CallPtr& call) {
     item::encode_item_to(*item, req->mutable_item());
     req->set_return_old(return_old);
     req->set_want_old_size(consumed != ConsumedMode::kNone);
+    cond.apply_to(req.get());
     r.data_rpc(call, table, req, [call, table, return_old, consumed,
                                   new_size](storage::v1::DataResponse&& resp) {
+      if (resp.condition_failed()) return call->fail(condition_failed_error(resp));
       ExtraMembers extra;
       if (consumed != ConsumedMode::kNone) {
         uint64_t half = write_half_units(std::max(new_size, resp.old_item_size()));

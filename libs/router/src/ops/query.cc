@@ -1,6 +1,7 @@
 // Query: the items of one partition key, in sort-key order (or reversed), optionally
 // narrowed by one sort-key condition; paged like DynamoDB.
 #include "../paging.h"
+#include "shoal/expr/eval.h"
 #include "shoal/item/key.h"
 
 namespace shoal::router {
@@ -163,6 +164,33 @@ std::optional<api::ApiError> sort_range(const KeyCondition& kc, storage::v1::Sor
   return std::nullopt;
 }
 
+// KeyConditionExpression (already checked against the schema by libs/expr) -> KeyCondition.
+std::optional<api::ApiError> from_expression(const expr::v1::KeyCondition& k,
+                                             item::Item* storage, KeyCondition* out) {
+  auto value = [&](const std::string& bytes) -> const item::AttributeValue* {
+    item::AttributeValue v;
+    if (!expr::decode_operand_value(bytes, &v)) return nullptr;
+    storage->emplace_back(std::string(), std::move(v));
+    return &storage->back().second;
+  };
+  out->pk = value(k.pk_value());
+  if (!out->pk) return errors::internal_server_error("bad key condition value");
+  if (!k.has_sort()) return std::nullopt;
+  static const char* kOps[] = {"", "EQ", "LT", "LE", "GT", "GE", "BETWEEN", "BEGINS_WITH"};
+  int op = k.sort().op();
+  if (op <= 0 || op > 7) return errors::internal_server_error("bad key condition operator");
+  out->sk_op = kOps[op];
+  const auto* v1 = value(k.sort().value());
+  if (!v1) return errors::internal_server_error("bad key condition value");
+  out->sk_values.push_back(v1);
+  if (out->sk_op == "BETWEEN") {
+    const auto* v2 = value(k.sort().value2());
+    if (!v2) return errors::internal_server_error("bad key condition value");
+    out->sk_values.push_back(v2);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void handle_query(Router::Impl& r, const CallPtr& call) {
@@ -171,14 +199,17 @@ void handle_query(Router::Impl& r, const CallPtr& call) {
   std::string table;
   check_table_name(body, "TableName", "tableName", &c, &table);
   auto read = std::make_shared<PagedRead>();
-  auto e = parse_read_options(body, read.get());
+  auto ex = std::make_shared<RequestExpressions>();
+  auto e = parse_read_options(body, *ex, read.get());
   if (!c.empty()) return call->fail(c.to_error());
   if (e) return call->fail(*e);
-  if (auto u = refuse_unsupported(body, {"FilterExpression", "QueryFilter", "ConditionalOperator",
-                                         "KeyConditionExpression"}))
+  if (auto u = refuse_unsupported(body, {"QueryFilter", "ConditionalOperator"})) {
     return call->fail(*u);
-  const auto* kc_json = member(body, "KeyConditions");
-  if (!kc_json) {
+  }
+  if (auto m = refuse_mixed(body, {"KeyConditions"}, {"KeyConditionExpression"})) {
+    return call->fail(*m);
+  }
+  if (!member(body, "KeyConditions") && !member(body, "KeyConditionExpression")) {
     return call->fail(errors::validation(
         "Either the KeyConditions or KeyConditionExpression parameter must be specified in the "
         "request."));
@@ -191,14 +222,22 @@ void handle_query(Router::Impl& r, const CallPtr& call) {
   read->table = table;
   read->request.set_op(storage::v1::DATA_OP_QUERY);
   read->request.set_backward(!forward);
-  auto on_table = [&r, call, read](const TableInfoPtr& info) {
+  auto on_table = [&r, call, read, ex](const TableInfoPtr& info) {
     const TableInfo& t = *info;
     read->info = info;
     item::Item values;
     values.reserve(8);
     KeyCondition kc;
-    if (auto err = parse_key_conditions(t, *member(call->body, "KeyConditions"), &values, &kc)) {
-      return call->fail(*err);
+    if (const auto* legacy = member(call->body, "KeyConditions")) {
+      if (auto err = parse_key_conditions(t, *legacy, &values, &kc)) return call->fail(*err);
+      if (auto err = ex->finish()) return call->fail(*err);
+    } else {
+      expr::KeySchema schema{t.hash_key, t.hash_type, t.range_key, std::nullopt};
+      if (!t.range_key.empty()) schema.sk_type = t.range_type;
+      std::optional<expr::v1::KeyCondition> parsed;
+      if (auto err = ex->key_condition(call->body, schema, &parsed)) return call->fail(*err);
+      if (auto err = ex->finish()) return call->fail(*err);
+      if (auto err = from_expression(*parsed, &values, &kc)) return call->fail(*err);
     }
     if (auto err = sort_range(kc, read->request.mutable_sort_range())) return call->fail(*err);
     std::string pk = item::key_component(*kc.pk);

@@ -25,11 +25,13 @@ void handle_scan(Router::Impl& r, const CallPtr& call) {
     if (total > 1000000) c.max_value("totalSegments", total, 1000000);
   }
   auto read = std::make_shared<PagedRead>();
-  if (auto e = parse_read_options(body, read.get())) {
+  RequestExpressions ex;
+  if (auto e = parse_read_options(body, ex, read.get())) {
     if (!c.empty()) return call->fail(c.to_error());
     return call->fail(*e);
   }
   if (!c.empty()) return call->fail(c.to_error());
+  if (auto e = ex.finish()) return call->fail(*e);
   if (segment >= 0 && total < 0) {
     return call->fail(errors::validation(
         "The TotalSegments parameter is required but was not present in the request when "
@@ -46,8 +48,9 @@ void handle_scan(Router::Impl& r, const CallPtr& call) {
         "Segment: " + std::to_string(segment) + " is not less than TotalSegments: " +
         std::to_string(total)));
   }
-  if (auto e = refuse_unsupported(body, {"FilterExpression", "ScanFilter", "ConditionalOperator"}))
+  if (auto e = refuse_unsupported(body, {"ScanFilter", "ConditionalOperator"})) {
     return call->fail(*e);
+  }
 
   if (segment >= 0) {
     // Segment s of T owns hashes [s * 2^64 / T, (s + 1) * 2^64 / T).

@@ -20,6 +20,9 @@ struct ApiError {
   std::string message;    // may be empty: then no message field is sent
   unsigned http_status = 400;
   bool capital_message = false;  // coral's SerializationException says "Message"
+  // ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure=ALL_OLD: the
+  // current item as DynamoDB JSON, sent as "Item".
+  std::string item_json;
 
   // The short name clients match on (the part after '#').
   std::string_view short_type() const;
@@ -38,6 +41,7 @@ ApiError service_unavailable();
 
 // -- resources ---------------------------------------------------------------------------------
 ApiError resource_not_found();                          // data-plane ops
+ApiError conditional_check_failed(std::string item_json = {});
 ApiError table_not_found(std::string_view table);       // DescribeTable / DeleteTable
 ApiError table_already_exists(std::string_view table);  // CreateTable
 ApiError table_in_use(std::string_view table, std::string_view status);
