@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "legacy.h"
+
 namespace shoal::router {
 
 namespace errors = api::errors;
@@ -147,8 +149,10 @@ std::optional<api::ApiError> parse_write_condition(const rapidjson::Value& body,
   if (auto e = refuse_mixed(body, {"Expected", "ConditionalOperator"}, {"ConditionExpression"})) {
     return e;
   }
-  if (auto e = refuse_unsupported(body, {"Expected", "ConditionalOperator"})) return e;
   if (auto e = ex.condition(body, "ConditionExpression", &out->condition)) return e;
+  if (!out->condition) {
+    if (auto e = legacy_condition(body, "Expected", &out->condition)) return e;
+  }
   if (const auto* v = member(body, "ReturnValuesOnConditionCheckFailure")) {
     if (!v->IsString()) return errors::wrong_json_type("String");
     std::string_view s(v->GetString(), v->GetStringLength());

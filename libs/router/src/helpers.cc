@@ -100,16 +100,6 @@ std::optional<api::ApiError> key_from_key(const TableInfo& t, const item::Item& 
 
 namespace shoal::router {
 
-std::optional<api::ApiError> refuse_unsupported(const rapidjson::Value& body,
-                                                std::initializer_list<const char*> names) {
-  for (const char* n : names) {
-    if (member(body, n)) {
-      return api::errors::validation(std::string(n) + " is not supported by this Shoal version");
-    }
-  }
-  return std::nullopt;
-}
-
 std::optional<api::ApiError> parse_return_old(const rapidjson::Value& body, bool* return_old) {
   *return_old = false;
   const auto* rv = member(body, "ReturnValues");

@@ -199,11 +199,6 @@ void handle_update_item(Router::Impl&, const CallPtr&);
 
 namespace shoal::router {
 
-// Parameters of the expression family that arrive with the next issue's work (conditions,
-// update expressions). Until then a request carrying one is refused rather than half-applied.
-std::optional<api::ApiError> refuse_unsupported(const rapidjson::Value& body,
-                                                std::initializer_list<const char*> names);
-
 // ReturnValues for PutItem/DeleteItem: NONE (default) or ALL_OLD.
 std::optional<api::ApiError> parse_return_old(const rapidjson::Value& body, bool* return_old);
 

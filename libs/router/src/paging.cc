@@ -1,5 +1,7 @@
 #include "paging.h"
 
+#include "legacy.h"
+
 namespace shoal::router {
 
 namespace errors = api::errors;
@@ -94,7 +96,8 @@ void next_page(Router::Impl& r, const CallPtr& call, std::shared_ptr<PagedRead> 
 }  // namespace
 
 std::optional<api::ApiError> parse_read_options(const rapidjson::Value& body,
-                                                RequestExpressions& ex, PagedRead* read) {
+                                                RequestExpressions& ex, const char* legacy_filter,
+                                                PagedRead* read) {
   errors::ConstraintErrors c;
   if (const auto* l = member(body, "Limit")) {
     if (!l->IsInt64()) return errors::wrong_json_type("Integer");
@@ -129,8 +132,14 @@ std::optional<api::ApiError> parse_read_options(const rapidjson::Value& body,
   if (auto e = ex.load(body)) return e;
   std::optional<expr::v1::Projection> project;
   if (auto e = ex.projection(body, &project)) return e;
+  if (auto e = refuse_mixed(body, {legacy_filter, "ConditionalOperator"}, {"FilterExpression"})) {
+    return e;
+  }
   std::optional<expr::v1::Condition> filter;
   if (auto e = ex.condition(body, "FilterExpression", &filter)) return e;
+  if (!filter) {
+    if (auto e = legacy_condition(body, legacy_filter, &filter)) return e;
+  }
   if (filter) *read->request.mutable_filter() = std::move(*filter);
   if (auto e = parse_return_consumed(body, &read->consumed)) return e;
   if (select == "COUNT") {

@@ -26,7 +26,9 @@ void run_paged_read(Router::Impl& r, const CallPtr& call, std::shared_ptr<PagedR
 // Limit / Select / ConsistentRead / projection / filter parameters common to Query and Scan
 // (`filter_param`: FilterExpression). Expressions are parsed into `ex` (the caller adds its
 // own, then calls ex.finish()).
+// `legacy_filter` is "QueryFilter" or "ScanFilter".
 std::optional<api::ApiError> parse_read_options(const rapidjson::Value& body,
-                                                RequestExpressions& ex, PagedRead* read);
+                                                RequestExpressions& ex, const char* legacy_filter,
+                                                PagedRead* read);
 
 }  // namespace shoal::router

@@ -200,12 +200,9 @@ void handle_query(Router::Impl& r, const CallPtr& call) {
   check_table_name(body, "TableName", "tableName", &c, &table);
   auto read = std::make_shared<PagedRead>();
   auto ex = std::make_shared<RequestExpressions>();
-  auto e = parse_read_options(body, *ex, read.get());
+  auto e = parse_read_options(body, *ex, "QueryFilter", read.get());
   if (!c.empty()) return call->fail(c.to_error());
   if (e) return call->fail(*e);
-  if (auto u = refuse_unsupported(body, {"QueryFilter", "ConditionalOperator"})) {
-    return call->fail(*u);
-  }
   if (auto m = refuse_mixed(body, {"KeyConditions"}, {"KeyConditionExpression"})) {
     return call->fail(*m);
   }

@@ -26,7 +26,7 @@ void handle_scan(Router::Impl& r, const CallPtr& call) {
   }
   auto read = std::make_shared<PagedRead>();
   RequestExpressions ex;
-  if (auto e = parse_read_options(body, ex, read.get())) {
+  if (auto e = parse_read_options(body, ex, "ScanFilter", read.get())) {
     if (!c.empty()) return call->fail(c.to_error());
     return call->fail(*e);
   }
@@ -47,9 +47,6 @@ void handle_scan(Router::Impl& r, const CallPtr& call) {
         "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
         "Segment: " + std::to_string(segment) + " is not less than TotalSegments: " +
         std::to_string(total)));
-  }
-  if (auto e = refuse_unsupported(body, {"ScanFilter", "ConditionalOperator"})) {
-    return call->fail(*e);
   }
 
   if (segment >= 0) {

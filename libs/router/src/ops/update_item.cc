@@ -3,6 +3,7 @@
 // the item from its key if absent) and logs the resulting image like any other write.
 #include "../capacity.h"
 #include "../expressions.h"
+#include "../legacy.h"
 
 namespace shoal::router {
 
@@ -44,7 +45,6 @@ void handle_update_item(Router::Impl& r, const CallPtr& call) {
                             {"UpdateExpression", "ConditionExpression"})) {
     return call->fail(*e);
   }
-  if (auto e = refuse_unsupported(body, {"AttributeUpdates"})) return call->fail(*e);
   storage::v1::ReturnValues return_values;
   if (auto e = parse_return_values(body, &return_values)) return call->fail(*e);
   ConsumedMode consumed;
@@ -66,6 +66,10 @@ void handle_update_item(Router::Impl& r, const CallPtr& call) {
     if (!t.range_key.empty()) key_names.push_back(t.range_key);
     if (auto e = ex.load(call->body)) return call->fail(*e);
     if (auto e = ex.update(call->body, key_names, &update)) return call->fail(*e);
+    if (const auto* legacy = member(call->body, "AttributeUpdates"); legacy && !update) {
+      update.emplace();
+      if (auto e = legacy_update(*legacy, key_names, &*update)) return call->fail(*e);
+    }
     if (auto e = parse_write_condition(call->body, ex, &cond)) return call->fail(*e);
     if (auto e = ex.finish()) return call->fail(*e);
 
