@@ -60,3 +60,18 @@ def test_no_consumed_capacity_unless_asked(ddb, make_table):
     t = make_table()
     assert "ConsumedCapacity" not in put(ddb, t, "a", 10)
     assert "ConsumedCapacity" not in put(ddb, t, "a", 10, ReturnConsumedCapacity="NONE")
+
+
+def test_batch_write_and_get_report_units_per_table(ddb, make_table):
+    a, b = make_table(), make_table()
+    r = ddb.batch_write_item(ReturnConsumedCapacity="TOTAL", RequestItems={
+        a: [{"PutRequest": {"Item": {"pk": {"S": f"k{i}"}, "v": {"S": "x" * 1500}}}}
+            for i in range(3)],  # 2 units each
+        b: [{"PutRequest": {"Item": {"pk": {"S": "k"}}}}]})
+    units = {c["TableName"]: c["CapacityUnits"] for c in r["ConsumedCapacity"]}
+    assert units == {a: 6.0, b: 1.0}
+    r = ddb.batch_get_item(ReturnConsumedCapacity="TOTAL", RequestItems={
+        a: {"Keys": [{"pk": {"S": f"k{i}"}} for i in range(3)], "ConsistentRead": True},
+        b: {"Keys": [{"pk": {"S": "k"}}]}})
+    units = {c["TableName"]: c["CapacityUnits"] for c in r["ConsumedCapacity"]}
+    assert units == {a: 3.0, b: 0.5}

@@ -3,6 +3,7 @@
 // comes back in UnprocessedKeys / UnprocessedItems instead of failing the batch.
 #include <set>
 
+#include "../capacity.h"
 #include "../expressions.h"
 #include "shoal/item/key.h"
 
@@ -117,13 +118,16 @@ void handle_batch_get_item(Router::Impl& r, const CallPtr& call) {
     }
     requests->push_back(std::move(tr));
   }
+  ConsumedMode consumed;
+  if (auto e = parse_return_consumed(body, &consumed)) return call->fail(*e);
   if (total > kMaxBatchGetKeys) {
     return call->fail(errors::validation("Too many items requested for the BatchGetItem call"));
   }
   std::vector<std::string> names;
   for (const auto& tr : *requests) names.push_back(tr.name);
 
-  with_tables(r, call, names, [&r, call, requests](std::vector<TableInfoLookup> tables) {
+  with_tables(r, call, names, [&r, call, requests,
+                               consumed](std::vector<TableInfoLookup> tables) {
     // Validate every key against its table before reading anything.
     std::vector<std::vector<ItemKey>> keys(tables.size());
     std::set<std::string> seen;
@@ -142,12 +146,14 @@ void handle_batch_get_item(Router::Impl& r, const CallPtr& call) {
       size_t left = 0;
       std::vector<std::vector<item::Item>> found;        // per table
       std::vector<std::vector<size_t>> unprocessed;      // per table: key indexes
+      std::vector<uint64_t> half_units;                  // per table
     };
     auto g = std::make_shared<Gather>();
     g->found.resize(tables.size());
     g->unprocessed.resize(tables.size());
+    g->half_units.resize(tables.size());
     for (const auto& ks : keys) g->left += ks.size();
-    auto finish = [call, requests, g, tables]() {
+    auto finish = [call, requests, g, tables, consumed]() {
       reply_json(call, [&](api::JsonWriter& w) {
         w.StartObject();
         w.Key("Responses");
@@ -159,6 +165,9 @@ void handle_batch_get_item(Router::Impl& r, const CallPtr& call) {
           w.EndArray();
         }
         w.EndObject();
+        std::vector<std::pair<std::string, uint64_t>> units;
+        for (size_t t = 0; t < tables.size(); ++t) units.emplace_back(tables[t].name, g->half_units[t]);
+        write_consumed_list(w, consumed, units);
         w.Key("UnprocessedKeys");
         w.StartObject();
         for (size_t t = 0; t < tables.size(); ++t) {
@@ -193,9 +202,13 @@ void handle_batch_get_item(Router::Impl& r, const CallPtr& call) {
                         std::lock_guard l(g->mu);
                         if (error) {
                           g->unprocessed[t].push_back(i);
-                        } else if (resp.found()) {
+                        } else if (!resp.found()) {
+                          g->half_units[t] += read_half_units(0, (*requests)[t].consistent);
+                        } else {
                           item::Item it;
                           if (item::decode_item(resp.item(), &it)) {
+                            g->half_units[t] +=
+                                read_half_units(item::item_size(it), (*requests)[t].consistent);
                             const auto& project = (*requests)[t].project;
                             if (project) it = expr::project(it, *project);
                             g->found[t].push_back(std::move(it));
@@ -277,11 +290,14 @@ void handle_batch_write_item(Router::Impl& r, const CallPtr& call) {
       writes->push_back(std::move(write));
     }
   }
+  ConsumedMode consumed;
+  if (auto e = parse_return_consumed(body, &consumed)) return call->fail(*e);
   if (writes->size() > kMaxBatchWriteRequests) {
     return call->fail(errors::validation("Too many items requested for the BatchWriteItem call"));
   }
 
-  with_tables(r, call, names, [&r, call, writes](std::vector<TableInfoLookup> tables) {
+  with_tables(r, call, names, [&r, call, writes,
+                               consumed](std::vector<TableInfoLookup> tables) {
     std::vector<ItemKey> keys(writes->size());
     std::set<std::string> seen;
     for (size_t i = 0; i < writes->size(); ++i) {
@@ -298,23 +314,31 @@ void handle_batch_write_item(Router::Impl& r, const CallPtr& call) {
       size_t left = 0;
       std::vector<size_t> unprocessed;
       std::optional<api::ApiError> error;
+      std::vector<uint64_t> half_units;  // per table
     };
     auto g = std::make_shared<Gather>();
     g->left = writes->size();
+    g->half_units.resize(tables.size());
     for (size_t i = 0; i < writes->size(); ++i) {
       const auto& w = (*writes)[i];
       auto req = make_data_request(w.put ? storage::v1::DATA_OP_PUT : storage::v1::DATA_OP_DELETE,
                                    *tables[w.table].info, std::move(keys[i]));
       if (w.put) item::encode_item_to(w.item, req->mutable_item());
+      req->set_want_old_size(consumed != ConsumedMode::kNone);
       r.data_call(call, tables[w.table].name, req,
-                  [call, writes, tables, g, i](std::optional<api::ApiError> error,
-                                               storage::v1::DataResponse&&) {
+                  [call, writes, tables, g, i, consumed](std::optional<api::ApiError> error,
+                                                         storage::v1::DataResponse&& resp) {
                     bool last = false;
                     {
                       std::lock_guard l(g->mu);
+                      const auto& wr = (*writes)[i];
                       if (error) {
                         g->unprocessed.push_back(i);
                         g->error = error;
+                      } else {
+                        uint64_t size = wr.put ? item::item_size(wr.item) : 0;
+                        g->half_units[wr.table] +=
+                            write_half_units(std::max(size, resp.old_item_size()));
                       }
                       last = --g->left == 0;
                     }
@@ -325,6 +349,11 @@ void handle_batch_write_item(Router::Impl& r, const CallPtr& call) {
                     std::sort(g->unprocessed.begin(), g->unprocessed.end());
                     reply_json(call, [&](api::JsonWriter& w) {
                       w.StartObject();
+                      std::vector<std::pair<std::string, uint64_t>> units;
+                      for (size_t t = 0; t < tables.size(); ++t) {
+                        units.emplace_back(tables[t].name, g->half_units[t]);
+                      }
+                      write_consumed_list(w, consumed, units);
                       w.Key("UnprocessedItems");
                       w.StartObject();
                       for (size_t t = 0; t < tables.size(); ++t) {
