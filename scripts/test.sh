@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs Shoal's tests: unit and integration (ctest), then e2e (pytest + boto3 + AWS CLI)
-# against a fresh local fleet on its own ports, so a `make run` fleet is left alone.
+# against a fresh local fleet on its own ports, so a `make run` fleet is left alone, then the
+# same e2e suite against DynamoDB Local (the reference implementation; its known differences
+# from AWS are marked xfail_ddblocal). SHOAL_SKIP_DDB_LOCAL=1 skips that last part.
 #   scripts/test.sh BUILD_DIR [all|e2e]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,5 +32,19 @@ set -e
 if [ $rc -ne 0 ]; then
   echo "== e2e failed; last lines of each service log:"
   for f in "$SHOAL_RUN_DIR"/logs/*.log; do echo "--- $f"; tail -n 20 "$f"; done
+  exit $rc
+fi
+bash "$ROOT/scripts/fleet.sh" stop >/dev/null 2>&1 || true
+
+if [ "${SHOAL_SKIP_DDB_LOCAL:-0}" != 1 ]; then
+  echo "== the same e2e suite against DynamoDB Local (reference)"
+  DDB_PORT=${E2E_DDB_LOCAL_PORT:-18001}
+  bash "$ROOT/scripts/dynamodb-local.sh" start "$DDB_PORT"
+  trap 'bash "$ROOT/scripts/dynamodb-local.sh" stop "$DDB_PORT" >/dev/null 2>&1 || true' EXIT
+  set +e
+  DDB_TARGET=ddblocal SHOAL_RUN_DIR= python3 -m pytest -q "$ROOT/tests/e2e" \
+    --url "http://127.0.0.1:$DDB_PORT" --target ddblocal -p no:cacheprovider
+  rc=$?
+  set -e
 fi
 exit $rc
