@@ -20,13 +20,16 @@ std::string new_request_id() {
   thread_local std::mt19937_64 rng(std::random_device{}() ^
                                    static_cast<uint64_t>(
                                        std::chrono::steady_clock::now().time_since_epoch().count()));
+  static const uint64_t salt = std::random_device{}();
   std::string id(52, 'A');
-  uint64_t c = counter.fetch_add(1, std::memory_order_relaxed);
-  for (int i = 0; i < 12; ++i) {  // first 12 chars encode the counter (base 36)
-    id[11 - i] = kAlphabet[c % 36];
+  // The first 13 characters are a bijection of the counter (multiplying by an odd constant
+  // is invertible modulo 2^64), so ids never repeat within a process yet do not look serial.
+  uint64_t c = (counter.fetch_add(1, std::memory_order_relaxed) + salt) * 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 13; ++i) {
+    id[12 - i] = kAlphabet[c % 36];
     c /= 36;
   }
-  for (size_t i = 12; i < id.size(); i += 10) {
+  for (size_t i = 13; i < id.size(); i += 10) {
     uint64_t r = rng();
     for (size_t j = i; j < i + 10 && j < id.size(); ++j) {
       id[j] = kAlphabet[r % 36];

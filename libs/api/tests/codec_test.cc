@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "shoal/api/protocol.h"
 
 namespace shoal::api {
@@ -109,6 +111,19 @@ TEST(Protocol, TargetsRequestIdsAndCrc) {
   EXPECT_NE(a, b);
   // zlib's CRC32 of "{}" (checked with python: zlib.crc32(b"{}")).
   EXPECT_EQ(crc32_of("{}"), 2745614147u);
+}
+
+TEST(Protocol, RequestIdsAreUniqueUppercaseAlphanumeric) {
+  std::set<std::string> seen;
+  std::set<std::string> prefixes;
+  for (int i = 0; i < 100000; ++i) {
+    std::string id = new_request_id();
+    ASSERT_EQ(id.size(), 52u);
+    for (char ch : id) ASSERT_TRUE((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) << id;
+    ASSERT_TRUE(seen.insert(id).second) << "repeated " << id;
+    prefixes.insert(id.substr(0, 4));
+  }
+  EXPECT_GT(prefixes.size(), 1000u);  // not a visibly serial counter
 }
 
 }  // namespace
