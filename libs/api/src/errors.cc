@@ -95,6 +95,12 @@ ApiError table_in_use(std::string_view table, std::string_view status) {
                   std::string(status) + ": " + std::string(table));
 }
 
+ApiError resource_arn_not_found(std::string_view arn) {
+  // "ResourcArn" is DynamoDB's spelling.
+  return make(kDynamo, "ResourceNotFoundException",
+              "Requested resource not found: ResourcArn: " + std::string(arn) + " not found");
+}
+
 ApiError validation(std::string message) {
   return make(kCoralValidate, "ValidationException", std::move(message));
 }

@@ -16,6 +16,8 @@ namespace {
 
 constexpr std::string_view kTablePrefix = "table/";
 constexpr std::string_view kSeqKey = "seq/table";
+constexpr int kMaxTags = 50;
+constexpr int64_t kDayMs = 24 * 3600 * 1000;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -104,6 +106,10 @@ void MetadataService::on_rpc(nats::MessagePtr msg) {
   else if (op == subjects::Subjects::kDescribeTable) reply = describe_table(msg->data);
   else if (op == subjects::Subjects::kListTables) reply = list_tables(msg->data);
   else if (op == subjects::Subjects::kDeleteTable) reply = delete_table(msg->data);
+  else if (op == subjects::Subjects::kUpdateTable) reply = update_table(msg->data);
+  else if (op == subjects::Subjects::kTagResource) reply = tag_resource(msg->data);
+  else if (op == subjects::Subjects::kUntagResource) reply = untag_resource(msg->data);
+  else if (op == subjects::Subjects::kListTagsOfResource) reply = list_tags_of_resource(msg->data);
   else if (op == subjects::Subjects::kHeartbeat) reply = heartbeat(msg->data);
   else if (op == subjects::Subjects::kListNodes) reply = list_nodes(msg->data);
   else {
@@ -232,6 +238,7 @@ std::string MetadataService::create_table(const std::string& payload) {
                  t.partitions_size());
     *resp.mutable_table() = t;
     tables_[name] = std::move(t);
+    kicked_ = true;
   }
   kick_.notify_all();
   set_status(resp.mutable_status(), Status::ok());
@@ -296,13 +303,189 @@ std::string MetadataService::delete_table(const std::string& payload) {
     if (t.status() == meta::v1::TABLE_STATUS_DELETING) {
       return error_reply<meta::v1::DeleteTableResponse>(failed_precondition("deleted"));
     }
+    if (t.deletion_protection_enabled()) {
+      // DynamoDB's words; the router answers kInvalidArgument as a ValidationException.
+      return error_reply<meta::v1::DeleteTableResponse>(invalid_argument(
+          "Resource cannot be deleted as it is currently protected against deletion. Disable "
+          "deletion protection first."));
+    }
     t.set_status(meta::v1::TABLE_STATUS_DELETING);
     if (auto s = persist_table(t); !s.is_ok()) return error_reply<meta::v1::DeleteTableResponse>(s);
     *resp.mutable_table() = t;
     publish_event(meta::v1::EVENT_TYPE_TABLE_CHANGED, t);
     spdlog::info("metadata: table {} DELETING", t.name());
+    kicked_ = true;
   }
   kick_.notify_all();
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
+}
+
+// UpdateTable. The change takes effect at once: Shoal does not reserve throughput on the
+// storage nodes, so there is nothing to wait for. The reply shows the table UPDATING (what
+// DynamoDB's UpdateTable answers), but the catalog keeps it ACTIVE: the router serves items
+// only of ACTIVE tables, and an UPDATING window would fail reads and writes that DynamoDB
+// keeps serving while a table updates. DescribeTable therefore shows ACTIVE right away, as
+// DynamoDB does once its (here instant) update completes.
+std::string MetadataService::update_table(const std::string& payload) {
+  using Resp = meta::v1::UpdateTableResponse;
+  meta::v1::UpdateTableRequest req;
+  if (!req.ParseFromString(payload)) {
+    return error_reply<Resp>(invalid_argument("unparsable request"));
+  }
+  Resp resp;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tables_.find(req.name());
+    if (it == tables_.end()) return error_reply<Resp>(not_found(req.name()));
+    meta::v1::Table t = it->second;  // applied only once persisted
+    if (t.status() == meta::v1::TABLE_STATUS_CREATING) {
+      return error_reply<Resp>(failed_precondition("created"));
+    }
+    if (t.status() == meta::v1::TABLE_STATUS_DELETING) {
+      return error_reply<Resp>(failed_precondition("deleted"));
+    }
+    if (t.status() == meta::v1::TABLE_STATUS_UPDATING) {
+      return error_reply<Resp>(failed_precondition("updated"));
+    }
+    const int64_t now = now_ms();
+    const auto current_mode = t.billing_mode();
+    const auto mode = req.billing_mode() != meta::v1::BILLING_MODE_UNSPECIFIED
+                          ? req.billing_mode()
+                          : current_mode;
+    if (req.has_provisioned_throughput()) {
+      if (mode == meta::v1::BILLING_MODE_PAY_PER_REQUEST) {
+        return error_reply<Resp>(invalid_argument(
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+            "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"));
+      }
+      auto* pt = t.mutable_provisioned_throughput();
+      const int64_t rcu = req.provisioned_throughput().read_capacity_units();
+      const int64_t wcu = req.provisioned_throughput().write_capacity_units();
+      if (current_mode == meta::v1::BILLING_MODE_PROVISIONED) {
+        if (rcu == pt->read_capacity_units() && wcu == pt->write_capacity_units()) {
+          return error_reply<Resp>(invalid_argument(
+              "The provisioned throughput for the table will not change. The requested value "
+              "equals the current value. Current ReadCapacityUnits provisioned for the table: " +
+              std::to_string(pt->read_capacity_units()) + ". Requested ReadCapacityUnits: " +
+              std::to_string(rcu) + ". Current WriteCapacityUnits provisioned for the table: " +
+              std::to_string(pt->write_capacity_units()) + ". Requested WriteCapacityUnits: " +
+              std::to_string(wcu) + ". Refer to the Amazon DynamoDB Developer Guide for current "
+              "limits and how to request higher limits."));
+        }
+        if (rcu > pt->read_capacity_units() || wcu > pt->write_capacity_units()) {
+          pt->set_last_increase_epoch_ms(now);
+        }
+        if (rcu < pt->read_capacity_units() || wcu < pt->write_capacity_units()) {
+          // The count is per UTC day: a decrease on a new day starts it again.
+          bool same_day = pt->last_decrease_epoch_ms() / kDayMs == now / kDayMs;
+          pt->set_number_of_decreases_today(same_day ? pt->number_of_decreases_today() + 1 : 1);
+          pt->set_last_decrease_epoch_ms(now);
+        }
+      }
+      pt->set_read_capacity_units(rcu);
+      pt->set_write_capacity_units(wcu);
+    }
+    if (mode != current_mode) {
+      t.set_billing_mode(mode);
+      if (mode == meta::v1::BILLING_MODE_PAY_PER_REQUEST) {
+        t.set_billing_mode_last_update_epoch_ms(now);
+        t.mutable_provisioned_throughput()->set_read_capacity_units(0);
+        t.mutable_provisioned_throughput()->set_write_capacity_units(0);
+      }
+    }
+    if (req.has_deletion_protection_enabled()) {
+      t.set_deletion_protection_enabled(req.deletion_protection_enabled());
+    }
+    if (auto s = persist_table(t); !s.is_ok()) return error_reply<Resp>(s);
+    it->second = t;
+    publish_event(meta::v1::EVENT_TYPE_TABLE_CHANGED, t);
+    spdlog::info("metadata: table {} updated ({}, rcu {}, wcu {}, deletion protection {})",
+                 t.name(), meta::v1::BillingMode_Name(t.billing_mode()),
+                 t.provisioned_throughput().read_capacity_units(),
+                 t.provisioned_throughput().write_capacity_units(),
+                 t.deletion_protection_enabled());
+    *resp.mutable_table() = std::move(t);
+    resp.mutable_table()->set_status(meta::v1::TABLE_STATUS_UPDATING);
+  }
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
+}
+
+std::string MetadataService::tag_resource(const std::string& payload) {
+  using Resp = meta::v1::TagResourceResponse;
+  meta::v1::TagResourceRequest req;
+  if (!req.ParseFromString(payload)) {
+    return error_reply<Resp>(invalid_argument("unparsable request"));
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto it = tables_.find(req.name());
+    if (it == tables_.end()) return error_reply<Resp>(not_found(req.name()));
+    if (it->second.status() == meta::v1::TABLE_STATUS_DELETING) {
+      return error_reply<Resp>(failed_precondition("deleted"));
+    }
+    meta::v1::Table t = it->second;
+    for (const auto& tag : req.tags()) {
+      auto same = std::find_if(t.mutable_tags()->begin(), t.mutable_tags()->end(),
+                               [&](const auto& x) { return x.key() == tag.key(); });
+      if (same != t.mutable_tags()->end()) same->set_value(tag.value());
+      else *t.add_tags() = tag;
+    }
+    if (t.tags_size() > kMaxTags) {
+      return error_reply<Resp>(invalid_argument(
+          "Number of Tags exceed the current limit for the provided ResourceArn"));
+    }
+    if (auto s = persist_table(t); !s.is_ok()) return error_reply<Resp>(s);
+    it->second = std::move(t);
+  }
+  Resp resp;
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
+}
+
+std::string MetadataService::untag_resource(const std::string& payload) {
+  using Resp = meta::v1::UntagResourceResponse;
+  meta::v1::UntagResourceRequest req;
+  if (!req.ParseFromString(payload)) {
+    return error_reply<Resp>(invalid_argument("unparsable request"));
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto it = tables_.find(req.name());
+    if (it == tables_.end()) return error_reply<Resp>(not_found(req.name()));
+    if (it->second.status() == meta::v1::TABLE_STATUS_DELETING) {
+      return error_reply<Resp>(failed_precondition("deleted"));
+    }
+    meta::v1::Table t = it->second;
+    std::set<std::string> drop(req.tag_keys().begin(), req.tag_keys().end());
+    auto* tags = t.mutable_tags();
+    tags->erase(std::remove_if(tags->begin(), tags->end(),
+                               [&](const auto& x) { return drop.count(x.key()) > 0; }),
+                tags->end());
+    if (t.tags_size() != it->second.tags_size()) {
+      if (auto s = persist_table(t); !s.is_ok()) return error_reply<Resp>(s);
+      it->second = std::move(t);
+    }
+  }
+  Resp resp;
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
+}
+
+std::string MetadataService::list_tags_of_resource(const std::string& payload) {
+  using Resp = meta::v1::ListTagsOfResourceResponse;
+  meta::v1::ListTagsOfResourceRequest req;
+  if (!req.ParseFromString(payload)) {
+    return error_reply<Resp>(invalid_argument("unparsable request"));
+  }
+  Resp resp;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tables_.find(req.name());
+    if (it == tables_.end()) return error_reply<Resp>(not_found(req.name()));
+    *resp.mutable_tags() = it->second.tags();
+  }
   set_status(resp.mutable_status(), Status::ok());
   return resp.SerializeAsString();
 }
@@ -364,7 +547,9 @@ std::string MetadataService::list_nodes(const std::string&) {
 void MetadataService::reconcile_loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    kick_.wait_for(lock, options_.reconcile_interval);
+    // A kick during the previous pass is not lost: the flag is set under the lock.
+    kick_.wait_for(lock, options_.reconcile_interval, [this] { return kicked_ || stopping_; });
+    kicked_ = false;
     if (stopping_) break;
     lock.unlock();
     reconcile_once();

@@ -44,6 +44,7 @@ class Call {
   std::chrono::steady_clock::time_point deadline() const { return deadline_; }
   bool past_deadline() const { return std::chrono::steady_clock::now() >= deadline_; }
 
+  std::string host;          // the Host header (DescribeEndpoints answers with it)
   std::string raw;           // the request body; `body` points into it
   rapidjson::Document body;  // the parsed request
 

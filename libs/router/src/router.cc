@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "impl.h"
+#include "ops/control.h"
 #include "shoal/api/protocol.h"
 
 namespace shoal::router {
@@ -21,6 +22,11 @@ const std::unordered_map<std::string_view, Handler>& dispatch_table() {
       {"DeleteItem", handle_delete_item},       {"Query", handle_query},
       {"Scan", handle_scan},                    {"BatchGetItem", handle_batch_get_item},
       {"BatchWriteItem", handle_batch_write_item}, {"UpdateItem", handle_update_item},
+      {"UpdateTable", handle_update_table},     {"TagResource", handle_tag_resource},
+      {"UntagResource", handle_untag_resource},
+      {"ListTagsOfResource", handle_list_tags_of_resource},
+      {"DescribeLimits", handle_describe_limits},
+      {"DescribeEndpoints", handle_describe_endpoints},
   };
   return table;
 }
@@ -199,6 +205,7 @@ void Router::handle(http::Request&& request, http::Responder responder) {
                                      api::new_request_id(), deadline, impl_.get());
   // Order as DynamoDB checks: body must be JSON, then the target must exist, then auth.
   // The document parses in place, so the call owns the body buffer.
+  call->host = std::string(request.header("host"));
   call->raw = std::move(request.body);
   if (call->raw.empty() || call->body.ParseInsitu(call->raw.data()).HasParseError() ||
       !call->body.IsObject()) {

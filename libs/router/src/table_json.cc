@@ -1,3 +1,5 @@
+#include <chrono>
+
 #include "impl.h"
 
 namespace shoal::router {
@@ -64,10 +66,25 @@ void write_table_description(api::JsonWriter& w, const meta::v1::Table& t,
   w.String(status_name(t.status()));
   w.Key("CreationDateTime");
   write_epoch(w, t.creation_epoch_ms());
+  const auto& pt = t.provisioned_throughput();
   w.Key("ProvisionedThroughput");
   w.StartObject();
+  if (pt.last_increase_epoch_ms() != 0) {
+    w.Key("LastIncreaseDateTime");
+    write_epoch(w, pt.last_increase_epoch_ms());
+  }
+  if (pt.last_decrease_epoch_ms() != 0) {
+    w.Key("LastDecreaseDateTime");
+    write_epoch(w, pt.last_decrease_epoch_ms());
+  }
+  // Decreases are counted per UTC day: none today if the last one was on an earlier day.
+  constexpr int64_t kDayMs = 24 * 3600 * 1000;
+  int64_t today = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count() /
+                  kDayMs;
   w.Key("NumberOfDecreasesToday");
-  w.Int64(t.provisioned_throughput().number_of_decreases_today());
+  w.Int64(pt.last_decrease_epoch_ms() / kDayMs == today ? pt.number_of_decreases_today() : 0);
   w.Key("ReadCapacityUnits");
   w.Int64(t.provisioned_throughput().read_capacity_units());
   w.Key("WriteCapacityUnits");
@@ -83,17 +100,21 @@ void write_table_description(api::JsonWriter& w, const meta::v1::Table& t,
   str(w, router.table_arn(t.name()));
   w.Key("TableId");
   str(w, t.table_id());
-  if (t.billing_mode() == meta::v1::BILLING_MODE_PAY_PER_REQUEST) {
+  // Shown once the table has been on demand: a table switched back to PROVISIONED keeps the
+  // time of its last switch to PAY_PER_REQUEST.
+  if (t.billing_mode() == meta::v1::BILLING_MODE_PAY_PER_REQUEST ||
+      t.billing_mode_last_update_epoch_ms() != 0) {
     w.Key("BillingModeSummary");
     w.StartObject();
     w.Key("BillingMode");
-    w.String("PAY_PER_REQUEST");
+    w.String(t.billing_mode() == meta::v1::BILLING_MODE_PAY_PER_REQUEST ? "PAY_PER_REQUEST"
+                                                                          : "PROVISIONED");
     w.Key("LastUpdateToPayPerRequestDateTime");
     write_epoch(w, t.billing_mode_last_update_epoch_ms());
     w.EndObject();
   }
   w.Key("DeletionProtectionEnabled");
-  w.Bool(false);
+  w.Bool(t.deletion_protection_enabled());
   w.EndObject();
 }
 

@@ -2,6 +2,7 @@
 #include <set>
 
 #include "../impl.h"
+#include "control.h"
 
 namespace shoal::router {
 
@@ -144,6 +145,7 @@ void handle_create_table(Router::Impl& r, const CallPtr& call) {
     t->mutable_provisioned_throughput()->set_read_capacity_units(rcu);
     t->mutable_provisioned_throughput()->set_write_capacity_units(wcu);
   }
+  if (auto e = create_table_extras(body, t)) return call->fail(*e);
 
   r.meta_rpc(subjects::Subjects::kCreateTable, req, [&r, call, name](Result<std::string> reply) {
     with_meta_reply<meta::v1::CreateTableResponse>(

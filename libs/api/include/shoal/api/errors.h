@@ -45,6 +45,8 @@ ApiError conditional_check_failed(std::string item_json = {});
 ApiError table_not_found(std::string_view table);       // DescribeTable / DeleteTable
 ApiError table_already_exists(std::string_view table);  // CreateTable
 ApiError table_in_use(std::string_view table, std::string_view status);
+// TagResource / UntagResource / ListTagsOfResource on an ARN naming no table.
+ApiError resource_arn_not_found(std::string_view arn);
 
 // -- validation (namespace com.amazon.coral.validate) ------------------------------------------
 ApiError validation(std::string message);

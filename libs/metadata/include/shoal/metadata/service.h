@@ -49,6 +49,10 @@ class MetadataService {
   std::string describe_table(const std::string& payload);
   std::string list_tables(const std::string& payload);
   std::string delete_table(const std::string& payload);
+  std::string update_table(const std::string& payload);
+  std::string tag_resource(const std::string& payload);
+  std::string untag_resource(const std::string& payload);
+  std::string list_tags_of_resource(const std::string& payload);
   std::string heartbeat(const std::string& payload);
   std::string list_nodes(const std::string& payload);
 
@@ -69,6 +73,7 @@ class MetadataService {
 
   mutable std::mutex mu_;
   std::condition_variable kick_;
+  bool kicked_ = false;  // under mu_: work arrived for the reconciler
   std::map<std::string, meta::v1::Table> tables_;  // by name, ordered for ListTables
   std::map<std::string, meta::v1::Node> nodes_;    // by node id
   uint64_t table_seq_ = 0;

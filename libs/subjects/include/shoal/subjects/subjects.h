@@ -44,6 +44,10 @@ class Subjects {
   static constexpr std::string_view kDeleteTable = "DeleteTable";
   static constexpr std::string_view kHeartbeat = "Heartbeat";
   static constexpr std::string_view kListNodes = "ListNodes";
+  static constexpr std::string_view kUpdateTable = "UpdateTable";
+  static constexpr std::string_view kTagResource = "TagResource";
+  static constexpr std::string_view kUntagResource = "UntagResource";
+  static constexpr std::string_view kListTagsOfResource = "ListTagsOfResource";
 
   // The operation name of a meta_rpc() subject ("" if it is not one).
   std::string_view meta_op(std::string_view subject) const {
