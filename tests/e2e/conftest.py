@@ -99,7 +99,7 @@ def unique_name(prefix="t"):
 
 def wait_active(ddb, name, timeout=30):
     ddb.get_waiter("table_exists").wait(TableName=name,
-                                        WaiterConfig={"Delay": 0.2, "MaxAttempts": int(timeout / 0.2)})
+                                        WaiterConfig={"Delay": 0.05, "MaxAttempts": int(timeout / 0.05)})
     desc = ddb.describe_table(TableName=name)["Table"]
     assert desc["TableStatus"] == "ACTIVE"
     return desc
