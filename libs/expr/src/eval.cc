@@ -152,7 +152,9 @@ class ConditionEvaluator {
   static bool contains(const AttributeValue& a, const AttributeValue& b) {
     switch (a.type) {
       case Type::kS:
-        return b.type == Type::kS && a.bytes.find(b.bytes) != std::string::npos;
+      case Type::kB:
+        // Substring of S, byte subsequence of B: the operand must have the same type.
+        return b.type == a.type && a.bytes.find(b.bytes) != std::string::npos;
       case Type::kSS:
         return b.type == Type::kS &&
                std::find(a.strings.begin(), a.strings.end(), b.bytes) != a.strings.end();

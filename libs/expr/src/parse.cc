@@ -11,10 +11,14 @@
 // - operand types in comparator/function messages use short names (S, N, BOOL, L, M);
 // - identifiers must start with a letter ("_x" is a syntax error on token "_");
 // - parentheses around SET operands ("SET a = (b + c)") are a syntax error;
-// - key-condition messages for non-key attributes are best guesses.
+// - key-condition messages for non-key attributes are best guesses, and so is the order of
+//   the operand-shape checks when a term breaks several rules at once (size() first, then
+//   "No key attribute specified" / "Multiple attribute names", then the first-operand rule
+//   of BETWEEN and begins_with).
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -165,7 +169,8 @@ class Parser {
             if (!ok) {
               note(Cat::kFunction,
                    "Incorrect operand type for operator or function; operator: " +
-                       std::string(kSections[s]) + ", operand type: " + long_type_name(v->type));
+                       std::string(kSections[s]) + ", operand type: " + long_type_name(v->type) +
+                       ", typeSet: ALLOWED_FOR_" + std::string(kSections[s]) + "_OPERAND");
             }
             encoded = item::encode_value(*v);
           }
@@ -223,6 +228,9 @@ class Parser {
     }
     return Status::ok();
   }
+
+  // True if size() appeared anywhere as an operand (key conditions allow no functions there).
+  bool saw_size() const { return saw_size_; }
 
   Status error(const std::string& message) const {
     return invalid_argument("Invalid " + std::string(which_) + ": " + message);
@@ -636,6 +644,7 @@ class Parser {
         out.function = name;
         return out;
       }
+      saw_size_ = true;
       check_count(name, args, 1);
       const POperand& arg = args[0];
       auto type = arg.static_type();
@@ -856,6 +865,7 @@ class Parser {
   size_t pos_ = 0;
   int depth_ = 0;
   int operators_ = 0;
+  bool saw_size_ = false;
   std::array<std::optional<std::string>, static_cast<size_t>(Cat::kCount)> errors_;
 };
 
@@ -873,27 +883,73 @@ Status check_text(std::string_view text, std::string_view which) {
   return Status::ok();
 }
 
-// Key conditions: the allowed shapes on top of the general condition grammar.
+// Key conditions: the allowed shapes on top of the general condition grammar. Each term is
+// normalized so the key attribute comes first (":a < sk" becomes "sk > :a").
 struct KeyTerm {
+  enum Kind { kCompare, kBetween, kBeginsWith } kind = kCompare;
   std::string name;
-  const v1::Condition* condition;
+  v1::CompareOp op = v1::COMPARE_OP_EQ;   // kCompare
+  std::string value;                      // encoded; the lower bound of kBetween
+  std::string value2;                     // kBetween: the upper bound
 };
 
 Status key_operator_error(std::string_view op) {
   return invalid_argument("Invalid operator used in KeyConditionExpression: " + std::string(op));
 }
 
+Status invalid_key_condition(std::string_view detail) {
+  return invalid_argument("Invalid condition in KeyConditionExpression: " + std::string(detail));
+}
+
+Status nested_operations() {
+  return invalid_argument("KeyConditionExpressions cannot contain nested operations");
+}
+
+// The operator seen from the other side: "a < b" is "b > a".
+v1::CompareOp flip(v1::CompareOp op) {
+  switch (op) {
+    case v1::COMPARE_OP_LT: return v1::COMPARE_OP_GT;
+    case v1::COMPARE_OP_LE: return v1::COMPARE_OP_GE;
+    case v1::COMPARE_OP_GT: return v1::COMPARE_OP_LT;
+    case v1::COMPARE_OP_GE: return v1::COMPARE_OP_LE;
+    default: return op;
+  }
+}
+
+// Checks the operands of one key condition term: no size(), exactly one attribute name, and
+// (for BETWEEN and begins_with) the attribute first. Sets *key to the index of the attribute.
+Status check_key_operands(std::initializer_list<const v1::Operand*> operands,
+                          std::string_view first_operand_op, size_t* key) {
+  size_t paths = 0;
+  size_t i = 0;
+  for (const v1::Operand* o : operands) {
+    if (o->has_size_of()) return nested_operations();
+    if (o->has_path()) {
+      ++paths;
+      *key = i;
+    } else if (!o->has_value()) {
+      return invalid_argument("Query key condition not supported");
+    }
+    ++i;
+  }
+  if (paths == 0) return invalid_key_condition("No key attribute specified");
+  if (paths > 1) return invalid_key_condition("Multiple attribute names used in one condition");
+  if (!first_operand_op.empty() && *key != 0) {
+    return invalid_key_condition(std::string(first_operand_op) +
+                                 " operator must have the key attribute as its first operand");
+  }
+  return Status::ok();
+}
+
+Status key_name(const v1::Operand& operand, std::string* name) {
+  if (operand.path().elements_size() != 1 || !operand.path().elements(0).has_name()) {
+    return invalid_argument("KeyConditionExpressions cannot have conditions on nested attributes");
+  }
+  *name = operand.path().elements(0).name();
+  return Status::ok();
+}
+
 Status collect_key_terms(const v1::Condition& c, std::vector<KeyTerm>* terms) {
-  static const Status kUnsupported = invalid_argument("Query key condition not supported");
-  static const Status kNested = invalid_argument(
-      "KeyConditionExpressions cannot have conditions on nested attributes");
-  auto attribute = [&](const v1::Operand& path_operand, const v1::Operand& value_operand,
-                       std::string* name) -> Status {
-    if (!path_operand.has_path() || !value_operand.has_value()) return kUnsupported;
-    if (path_operand.path().elements_size() != 1) return kNested;
-    *name = path_operand.path().elements(0).name();
-    return Status::ok();
-  };
   switch (c.kind_case()) {
     case v1::Condition::kConjunction:
       for (const auto& t : c.conjunction().terms()) {
@@ -906,17 +962,28 @@ Status collect_key_terms(const v1::Condition& c, std::vector<KeyTerm>* terms) {
     case v1::Condition::kComparison: {
       const auto& cmp = c.comparison();
       if (cmp.op() == v1::COMPARE_OP_NE) return key_operator_error("<>");
-      std::string name;
-      SHOAL_RETURN_IF_ERROR(attribute(cmp.lhs(), cmp.rhs(), &name));
-      terms->push_back({name, &c});
+      size_t key = 0;
+      SHOAL_RETURN_IF_ERROR(check_key_operands({&cmp.lhs(), &cmp.rhs()}, "", &key));
+      KeyTerm term;
+      term.kind = KeyTerm::kCompare;
+      const v1::Operand& attribute = key == 0 ? cmp.lhs() : cmp.rhs();
+      SHOAL_RETURN_IF_ERROR(key_name(attribute, &term.name));
+      term.op = key == 0 ? cmp.op() : flip(cmp.op());
+      term.value = key == 0 ? cmp.rhs().value() : cmp.lhs().value();
+      terms->push_back(std::move(term));
       return Status::ok();
     }
     case v1::Condition::kBetween: {
       const auto& b = c.between();
-      if (!b.upper().has_value()) return kUnsupported;
-      std::string name;
-      SHOAL_RETURN_IF_ERROR(attribute(b.operand(), b.lower(), &name));
-      terms->push_back({name, &c});
+      size_t key = 0;
+      SHOAL_RETURN_IF_ERROR(
+          check_key_operands({&b.operand(), &b.lower(), &b.upper()}, "BETWEEN", &key));
+      KeyTerm term;
+      term.kind = KeyTerm::kBetween;
+      SHOAL_RETURN_IF_ERROR(key_name(b.operand(), &term.name));
+      term.value = b.lower().value();
+      term.value2 = b.upper().value();
+      terms->push_back(std::move(term));
       return Status::ok();
     }
     case v1::Condition::kFunction: {
@@ -928,15 +995,19 @@ Status collect_key_terms(const v1::Condition& c, std::vector<KeyTerm>* terms) {
           return key_operator_error("attribute_not_exists");
         case v1::FUNCTION_NAME_ATTRIBUTE_TYPE: return key_operator_error("attribute_type");
         case v1::FUNCTION_NAME_CONTAINS: return key_operator_error("contains");
-        default: return kUnsupported;
+        default: return invalid_argument("Query key condition not supported");
       }
-      if (f.args_size() != 2) return kUnsupported;
-      std::string name;
-      SHOAL_RETURN_IF_ERROR(attribute(f.args(0), f.args(1), &name));
-      terms->push_back({name, &c});
+      if (f.args_size() != 2) return invalid_argument("Query key condition not supported");
+      size_t key = 0;
+      SHOAL_RETURN_IF_ERROR(check_key_operands({&f.args(0), &f.args(1)}, "begins_with", &key));
+      KeyTerm term;
+      term.kind = KeyTerm::kBeginsWith;
+      SHOAL_RETURN_IF_ERROR(key_name(f.args(0), &term.name));
+      term.value = f.args(1).value();
+      terms->push_back(std::move(term));
       return Status::ok();
     }
-    default: return kUnsupported;
+    default: return invalid_argument("Query key condition not supported");
   }
 }
 
@@ -1034,10 +1105,20 @@ Result<v1::Projection> parse_projection(std::string_view text, Placeholders& pla
 
 Result<v1::KeyCondition> parse_key_condition(std::string_view text, Placeholders& placeholders,
                                              const KeySchema& schema) {
-  SHOAL_ASSIGN_OR_RETURN(v1::Condition c,
-                         parse_condition(text, placeholders, "KeyConditionExpression"));
+  static constexpr std::string_view kWhich = "KeyConditionExpression";
+  SHOAL_RETURN_IF_ERROR(check_text(text, kWhich));
+  Parser parser(text, placeholders, kWhich, false);
+  v1::Condition c;
+  try {
+    c = parser.condition();
+    SHOAL_RETURN_IF_ERROR(parser.finish());
+  } catch (const Abort& abort) {
+    return abort.status;
+  }
   std::vector<KeyTerm> terms;
   SHOAL_RETURN_IF_ERROR(collect_key_terms(c, &terms));
+  // size() of a literal is folded into a value by the parser; it is still a nested operation.
+  if (parser.saw_size()) return nested_operations();
   const KeyTerm* pk = nullptr;
   const KeyTerm* sk = nullptr;
   bool other = false;
@@ -1068,8 +1149,7 @@ Result<v1::KeyCondition> parse_key_condition(std::string_view text, Placeholders
     }
     return invalid_argument("Query key condition not supported");
   }
-  if (!pk->condition->has_comparison() ||
-      pk->condition->comparison().op() != v1::COMPARE_OP_EQ) {
+  if (pk->kind != KeyTerm::kCompare || pk->op != v1::COMPARE_OP_EQ) {
     return invalid_argument("Query key condition not supported");
   }
   static const Status kTypeMismatch = invalid_argument(
@@ -1083,35 +1163,36 @@ Result<v1::KeyCondition> parse_key_condition(std::string_view text, Placeholders
   };
   v1::KeyCondition out;
   out.set_pk_name(schema.pk_name);
-  out.set_pk_value(pk->condition->comparison().rhs().value());
+  out.set_pk_value(pk->value);
   SHOAL_RETURN_IF_ERROR(check_type(out.pk_value(), schema.pk_type));
   if (sk != nullptr) {
     auto* s = out.mutable_sort();
     s->set_sk_name(schema.sk_name);
-    const v1::Condition& sc = *sk->condition;
-    if (sc.has_comparison()) {
-      switch (sc.comparison().op()) {
-        case v1::COMPARE_OP_EQ: s->set_op(v1::SORT_OP_EQ); break;
-        case v1::COMPARE_OP_LT: s->set_op(v1::SORT_OP_LT); break;
-        case v1::COMPARE_OP_LE: s->set_op(v1::SORT_OP_LE); break;
-        case v1::COMPARE_OP_GT: s->set_op(v1::SORT_OP_GT); break;
-        case v1::COMPARE_OP_GE: s->set_op(v1::SORT_OP_GE); break;
-        default: return invalid_argument("Query key condition not supported");
-      }
-      s->set_value(sc.comparison().rhs().value());
-    } else if (sc.has_between()) {
-      s->set_op(v1::SORT_OP_BETWEEN);
-      s->set_value(sc.between().lower().value());
-      s->set_value2(sc.between().upper().value());
-      SHOAL_RETURN_IF_ERROR(check_type(s->value2(), schema.sk_type));
-    } else {
-      s->set_op(v1::SORT_OP_BEGINS_WITH);
-      s->set_value(sc.function().args(1).value());
-      if (schema.sk_type == item::Type::kN) {
-        return invalid_argument("Invalid KeyConditionExpression: Incorrect operand type for "
-                                "operator or function; operator or function: begins_with, "
-                                "operand type: N");
-      }
+    s->set_value(sk->value);
+    switch (sk->kind) {
+      case KeyTerm::kCompare:
+        switch (sk->op) {
+          case v1::COMPARE_OP_EQ: s->set_op(v1::SORT_OP_EQ); break;
+          case v1::COMPARE_OP_LT: s->set_op(v1::SORT_OP_LT); break;
+          case v1::COMPARE_OP_LE: s->set_op(v1::SORT_OP_LE); break;
+          case v1::COMPARE_OP_GT: s->set_op(v1::SORT_OP_GT); break;
+          case v1::COMPARE_OP_GE: s->set_op(v1::SORT_OP_GE); break;
+          default: return invalid_argument("Query key condition not supported");
+        }
+        break;
+      case KeyTerm::kBetween:
+        s->set_op(v1::SORT_OP_BETWEEN);
+        s->set_value2(sk->value2);
+        SHOAL_RETURN_IF_ERROR(check_type(s->value2(), schema.sk_type));
+        break;
+      case KeyTerm::kBeginsWith:
+        s->set_op(v1::SORT_OP_BEGINS_WITH);
+        if (schema.sk_type == item::Type::kN) {
+          return invalid_argument("Invalid KeyConditionExpression: Incorrect operand type for "
+                                  "operator or function; operator or function: begins_with, "
+                                  "operand type: N");
+        }
+        break;
     }
     SHOAL_RETURN_IF_ERROR(check_type(s->value(), schema.sk_type));
   }

@@ -123,6 +123,45 @@ TEST(Evaluate, Functions) {
   EXPECT_FALSE(eval("contains(n, :n10)", &it));
 }
 
+TEST(Evaluate, ContainsByType) {
+  using std::string;
+  item::Item it = {{"s", S("hello")},
+                   {"b", B(string("\x01\x02\x03", 3))},
+                   {"z", B(string("\x00\xff\x00", 3))},
+                   {"bs", AttributeValue::BS({string("\x01", 1), string("\x02\x03", 2)})},
+                   {"ss", SS({"ab", "cd"})}};
+  auto check = [&](const string& text, AttributeValue v) {
+    Placeholders p = make_placeholders({}, {{":v", std::move(v)}});
+    auto c = parse_condition(text, p);
+    EXPECT_TRUE(c.ok()) << text << ": " << error_of(c);
+    if (!c.ok()) return false;
+    auto r = evaluate(*c, &it);
+    EXPECT_TRUE(r.ok()) << text;
+    return r.ok() && *r;
+  };
+  // S in S: substring.
+  EXPECT_TRUE(check("contains(s, :v)", S("ell")));
+  EXPECT_TRUE(check("contains(s, :v)", S("hello")));
+  EXPECT_FALSE(check("contains(s, :v)", S("hello!")));
+  EXPECT_FALSE(check("contains(s, :v)", B("ell")));
+  // B in B: contiguous byte subsequence.
+  EXPECT_TRUE(check("contains(b, :v)", B(string("\x02\x03", 2))));
+  EXPECT_TRUE(check("contains(b, :v)", B(string("\x01", 1))));
+  EXPECT_TRUE(check("contains(b, :v)", B(string("\x01\x02\x03", 3))));
+  EXPECT_FALSE(check("contains(b, :v)", B(string("\x01\x03", 2))));
+  EXPECT_FALSE(check("contains(b, :v)", B(string("\x01\x02\x03\x04", 4))));
+  EXPECT_FALSE(check("contains(b, :v)", S(string("\x02\x03", 2))));
+  EXPECT_TRUE(check("contains(z, :v)", B(string("\xff\x00", 2))));   // embedded NULs
+  // B in a BS: element equality, not subsequence.
+  EXPECT_TRUE(check("contains(bs, :v)", B(string("\x02\x03", 2))));
+  EXPECT_TRUE(check("contains(bs, :v)", B(string("\x01", 1))));
+  EXPECT_FALSE(check("contains(bs, :v)", B(string("\x02", 1))));
+  EXPECT_FALSE(check("contains(bs, :v)", S(string("\x01", 1))));
+  // S in an SS: element equality.
+  EXPECT_TRUE(check("contains(ss, :v)", S("ab")));
+  EXPECT_FALSE(check("contains(ss, :v)", S("a")));
+}
+
 TEST(Evaluate, Size) {
   item::Item it = sample();
   EXPECT_TRUE(eval("size(s) = :n0 OR size(s) > :n3", &it));
@@ -376,6 +415,33 @@ TEST(KeyCondition, MatchesAndRanges) {
   EXPECT_EQ(*r.upper, "he");
   EXPECT_TRUE(sort_key_matches(*kc, S("h")));
   EXPECT_FALSE(sort_key_matches(*kc, S("he")));
+}
+
+TEST(KeyCondition, ValueFirstMatchesLikeKeyFirst) {
+  KeySchema schema{"pk", item::Type::kS, "sk", item::Type::kN};
+  // ":n3 < sk" selects sk > 3, and so on for each operator.
+  struct Case {
+    const char* text;
+    bool two, three, ten;
+  };
+  for (const Case& c : {Case{":n3 < sk AND pk = :hello", false, false, true},
+                        Case{":hello = pk AND :n3 <= sk", false, true, true},
+                        Case{"pk = :hello AND :n3 > sk", true, false, false},
+                        Case{"pk = :hello AND :n3 >= sk", true, true, false},
+                        Case{"pk = :hello AND :n3 = sk", false, true, false}}) {
+    Placeholders p = values();
+    auto kc = parse_key_condition(c.text, p, schema);
+    ASSERT_TRUE(kc.ok()) << c.text << ": " << error_of(kc);
+    EXPECT_EQ(sort_key_matches(*kc, N("2")), c.two) << c.text;
+    EXPECT_EQ(sort_key_matches(*kc, N("3")), c.three) << c.text;
+    EXPECT_EQ(sort_key_matches(*kc, N("10")), c.ten) << c.text;
+    SortKeyRange r = sort_key_range(*kc);
+    for (const char* n : {"2", "3", "10"}) {
+      std::string k = item::key_component(N(n));
+      bool in_range = (!r.lower || *r.lower <= k) && (!r.upper || k < *r.upper);
+      EXPECT_EQ(in_range, sort_key_matches(*kc, N(n))) << c.text << " at " << n;
+    }
+  }
 }
 
 }  // namespace

@@ -396,19 +396,31 @@ TEST(ParseUpdate, FunctionsAndTypes) {
             "or function: +, operand type: L");
   EXPECT_EQ(update_error("add a.b :s"),
             "Invalid UpdateExpression: Incorrect operand type for operator or function; "
-            "operator: ADD, operand type: STRING");
+            "operator: ADD, operand type: STRING, typeSet: ALLOWED_FOR_ADD_OPERAND");
   EXPECT_EQ(update_error("add a :bool"),
             "Invalid UpdateExpression: Incorrect operand type for operator or function; "
-            "operator: ADD, operand type: BOOLEAN");
+            "operator: ADD, operand type: BOOLEAN, typeSet: ALLOWED_FOR_ADD_OPERAND");
   EXPECT_EQ(update_error("add a :l"),
             "Invalid UpdateExpression: Incorrect operand type for operator or function; "
-            "operator: ADD, operand type: LIST");
+            "operator: ADD, operand type: LIST, typeSet: ALLOWED_FOR_ADD_OPERAND");
   EXPECT_EQ(update_error("delete a :n"),
             "Invalid UpdateExpression: Incorrect operand type for operator or function; "
-            "operator: DELETE, operand type: NUMBER");
+            "operator: DELETE, operand type: NUMBER, typeSet: ALLOWED_FOR_DELETE_OPERAND");
   EXPECT_EQ(update_error("delete a :map"),
             "Invalid UpdateExpression: Incorrect operand type for operator or function; "
-            "operator: DELETE, operand type: MAP");
+            "operator: DELETE, operand type: MAP, typeSet: ALLOWED_FOR_DELETE_OPERAND");
+  EXPECT_EQ(update_error("add a :map"),
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; "
+            "operator: ADD, operand type: MAP, typeSet: ALLOWED_FOR_ADD_OPERAND");
+  EXPECT_EQ(update_error("delete a :s"),
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; "
+            "operator: DELETE, operand type: STRING, typeSet: ALLOWED_FOR_DELETE_OPERAND");
+  EXPECT_EQ(update_error("delete a :null"),
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; "
+            "operator: DELETE, operand type: NULL, typeSet: ALLOWED_FOR_DELETE_OPERAND");
+  // Numbers and sets are accepted by ADD, sets by DELETE.
+  EXPECT_EQ(update_error("add a :n, b :ss, c :ns"), "<ok>");
+  EXPECT_EQ(update_error("delete a :ss, b :ns"), "<ok>");
   EXPECT_EQ(update_error("SET a = :zz"),
             "Invalid UpdateExpression: An expression attribute value used in expression is not "
             "defined; attribute value: :zz");
@@ -470,6 +482,95 @@ TEST(ParseKeyCondition, Shapes) {
   r = parse_key_condition("pk = :s AND begins_with(sk, :t)", p, str_schema);
   ASSERT_TRUE(r.ok()) << error_of(r);
   EXPECT_EQ(r->sort().op(), v1::SORT_OP_BEGINS_WITH);
+}
+
+TEST(ParseKeyCondition, ValueFirst) {
+  KeySchema schema{"pk", item::Type::kS, "sk", item::Type::kN};
+  struct Case {
+    const char* text;
+    v1::SortOp op;
+  };
+  // The operator is seen from the key attribute: ":n < sk" is "sk > :n".
+  for (const Case& c : {Case{":n < sk AND pk = :s", v1::SORT_OP_GT},
+                        Case{":s = pk AND :n < sk", v1::SORT_OP_GT},
+                        Case{"pk = :s AND :n <= sk", v1::SORT_OP_GE},
+                        Case{"pk = :s AND :n > sk", v1::SORT_OP_LT},
+                        Case{"pk = :s AND :n >= sk", v1::SORT_OP_LE},
+                        Case{"pk = :s AND :n = sk", v1::SORT_OP_EQ},
+                        Case{"(:n = #k) AND (:s = pk)", v1::SORT_OP_EQ}}) {
+    Placeholders p = standard();
+    p.names["#k"] = "sk";
+    auto r = parse_key_condition(c.text, p, schema);
+    ASSERT_TRUE(r.ok()) << c.text << ": " << error_of(r);
+    EXPECT_EQ(r->pk_name(), "pk") << c.text;
+    EXPECT_EQ(r->pk_value(), item::encode_value(S("x"))) << c.text;
+    ASSERT_TRUE(r->has_sort()) << c.text;
+    EXPECT_EQ(r->sort().sk_name(), "sk") << c.text;
+    EXPECT_EQ(r->sort().op(), c.op) << c.text;
+    EXPECT_EQ(r->sort().value(), item::encode_value(N("1"))) << c.text;
+  }
+  Placeholders p = standard();
+  auto r = parse_key_condition(":s = pk", p, schema);
+  ASSERT_TRUE(r.ok()) << error_of(r);
+  EXPECT_EQ(r->pk_value(), item::encode_value(S("x")));
+  EXPECT_FALSE(r->has_sort());
+  // Flipped type checks still apply to the value.
+  EXPECT_EQ(error_of(parse_key_condition("pk = :s AND :t < sk", p, schema)),
+            "One or more parameter values were invalid: Condition parameter type does not "
+            "match schema type");
+  // The hash key still needs "=", whichever side the value is on.
+  EXPECT_EQ(error_of(parse_key_condition(":s < pk", p, schema)),
+            "Query key condition not supported");
+}
+
+TEST(ParseKeyCondition, OperandShapeErrors) {
+  KeySchema schema{"pk", item::Type::kS, "sk", item::Type::kN};
+  auto err = [&](const std::string& text) {
+    Placeholders p = standard();
+    p.values[":a"] = S("1");
+    return error_of(parse_key_condition(text, p, schema));
+  };
+  EXPECT_EQ(err("pk = :s AND size(sk) > :n"),
+            "KeyConditionExpressions cannot contain nested operations");
+  EXPECT_EQ(err("pk = :s AND :n < size(sk)"),
+            "KeyConditionExpressions cannot contain nested operations");
+  EXPECT_EQ(err("pk = :s AND sk BETWEEN size(sk) AND :n"),
+            "KeyConditionExpressions cannot contain nested operations");
+  EXPECT_EQ(err("pk = :s AND sk > size(:a)"),
+            "KeyConditionExpressions cannot contain nested operations");
+  EXPECT_EQ(err("pk = :s AND begins_with(:a, sk)"),
+            "Invalid condition in KeyConditionExpression: begins_with operator must have the "
+            "key attribute as its first operand");
+  EXPECT_EQ(err("pk = :s AND :n BETWEEN sk AND :n"),
+            "Invalid condition in KeyConditionExpression: BETWEEN operator must have the key "
+            "attribute as its first operand");
+  EXPECT_EQ(err("pk = :s AND :n BETWEEN :n AND sk"),
+            "Invalid condition in KeyConditionExpression: BETWEEN operator must have the key "
+            "attribute as its first operand");
+  EXPECT_EQ(err("pk = :s AND :n < :n"),
+            "Invalid condition in KeyConditionExpression: No key attribute specified");
+  EXPECT_EQ(err(":s = :s"),
+            "Invalid condition in KeyConditionExpression: No key attribute specified");
+  EXPECT_EQ(err("pk = :s AND :n BETWEEN :n AND :m"),
+            "Invalid condition in KeyConditionExpression: No key attribute specified");
+  EXPECT_EQ(err("pk = :s AND begins_with(:a, :a)"),
+            "Invalid condition in KeyConditionExpression: No key attribute specified");
+  EXPECT_EQ(err("pk = :s AND sk > v"),
+            "Invalid condition in KeyConditionExpression: Multiple attribute names used in one "
+            "condition");
+  EXPECT_EQ(err("pk = :s AND sk BETWEEN :n AND v"),
+            "Invalid condition in KeyConditionExpression: Multiple attribute names used in one "
+            "condition");
+  EXPECT_EQ(err("pk = :s AND begins_with(sk, v)"),
+            "Invalid condition in KeyConditionExpression: Multiple attribute names used in one "
+            "condition");
+  // Unsupported shapes keep their own messages.
+  EXPECT_EQ(err("pk = :s OR :n < sk"), "Invalid operator used in KeyConditionExpression: OR");
+  EXPECT_EQ(err("pk = :s AND NOT :n < sk"),
+            "Invalid operator used in KeyConditionExpression: NOT");
+  EXPECT_EQ(err("pk = :s AND :n IN (sk)"), "Invalid operator used in KeyConditionExpression: IN");
+  EXPECT_EQ(err("pk = :s AND :n <> sk"), "Invalid operator used in KeyConditionExpression: <>");
+  EXPECT_EQ(err("begins_with(pk, :s)"), "Query key condition not supported");
 }
 
 TEST(ParseKeyCondition, Errors) {
