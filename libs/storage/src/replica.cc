@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <set>
 
 #include "reads.h"
 #include "shoal/expr/eval.h"
@@ -42,25 +41,15 @@ struct WriteOutcome {
   std::optional<std::string> image;
 };
 
-// Top-level attributes an update touches (for UPDATED_OLD / UPDATED_NEW).
-std::set<std::string> updated_names(const expr::v1::Update& u) {
-  std::set<std::string> names;
-  auto add = [&](const expr::v1::Path& p) {
-    if (p.elements_size() > 0 && p.elements(0).has_name()) names.insert(p.elements(0).name());
-  };
-  for (const auto& a : u.set_actions()) add(a.path());
-  for (const auto& p : u.remove_paths()) add(p);
-  for (const auto& a : u.add_actions()) add(a.path());
-  for (const auto& a : u.delete_actions()) add(a.path());
-  return names;
-}
-
-item::Item only(const item::Item& it, const std::set<std::string>& names) {
-  item::Item out;
-  for (const auto& [n, v] : it) {
-    if (names.count(n)) out.emplace_back(n, v);
-  }
-  return out;
+// The paths an update touches, as a projection: UPDATED_OLD / UPDATED_NEW return exactly
+// those paths (nested ones too) of the old or the new image.
+expr::v1::Projection updated_paths(const expr::v1::Update& u) {
+  expr::v1::Projection p;
+  for (const auto& a : u.set_actions()) *p.add_paths() = a.path();
+  for (const auto& path : u.remove_paths()) *p.add_paths() = path;
+  for (const auto& a : u.add_actions()) *p.add_paths() = a.path();
+  for (const auto& a : u.delete_actions()) *p.add_paths() = a.path();
+  return p;
 }
 
 Status decide_write(const storage::v1::DataRequest& req, const std::optional<std::string>& previous,
@@ -114,7 +103,7 @@ Status decide_write(const storage::v1::DataRequest& req, const std::optional<std
         break;
       case storage::v1::RETURN_VALUES_UPDATED_OLD:
         if (old) {
-          item::Item part = only(*old, updated_names(req.update()));
+          item::Item part = expr::project(*old, updated_paths(req.update()));
           if (!part.empty()) {
             resp->set_found(true);
             resp->set_item(item::encode_item(part));
@@ -122,7 +111,7 @@ Status decide_write(const storage::v1::DataRequest& req, const std::optional<std
         }
         break;
       case storage::v1::RETURN_VALUES_UPDATED_NEW: {
-        item::Item part = only(next, updated_names(req.update()));
+        item::Item part = expr::project(next, updated_paths(req.update()));
         if (!part.empty()) {
           resp->set_found(true);
           resp->set_item(item::encode_item(part));
