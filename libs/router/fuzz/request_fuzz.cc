@@ -52,7 +52,7 @@ void exercise(const uint8_t* data, size_t size) {
   (void)ex.projection(body, &projection);
   expr::KeySchema schema{"pk", item::Type::kS, "sk", item::Type::kN};
   (void)ex.key_condition(body, schema, &key_condition);
-  (void)ex.finish();
+  (void)ex.finish({"ConditionExpression", "FilterExpression", "UpdateExpression"});
   (void)router::legacy_condition(body, "Expected", &legacy);
   std::optional<expr::v1::Condition> legacy_filter;
   (void)router::legacy_condition(body, "ScanFilter", &legacy_filter);

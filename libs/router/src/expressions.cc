@@ -21,14 +21,35 @@ std::optional<api::ApiError> string_param(const rapidjson::Value& body, const ch
 
 }  // namespace
 
+// A placeholder is its sigil ('#' or ':') followed by one or more of [A-Za-z0-9_].
+bool placeholder_syntax(std::string_view key, char sigil) {
+  if (key.size() < 2 || key[0] != sigil) return false;
+  for (char c : key.substr(1)) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
 std::optional<api::ApiError> RequestExpressions::load(const rapidjson::Value& body) {
+  body_ = &body;
   if (const auto* n = member(body, "ExpressionAttributeNames")) {
     if (!n->IsObject()) return errors::wrong_json_type("Map");
     if (n->MemberCount() == 0) {
       return errors::validation("ExpressionAttributeNames must not be empty");
     }
     for (auto m = n->MemberBegin(); m != n->MemberEnd(); ++m) {
+      std::string_view key(m->name.GetString(), m->name.GetStringLength());
+      if (!placeholder_syntax(key, '#')) {
+        return errors::validation(
+            "ExpressionAttributeNames contains invalid key: Syntax error; key: \"" +
+            std::string(key) + "\"");
+      }
       if (!m->value.IsString()) return errors::wrong_json_type("String");
+      if (m->value.GetStringLength() == 0) {
+        return errors::validation(
+            "ExpressionAttributeNames contains invalid value: Empty attribute name for key " +
+            std::string(key));
+      }
     }
     placeholders_.add_names(*n);
     has_names_ = true;
@@ -40,6 +61,11 @@ std::optional<api::ApiError> RequestExpressions::load(const rapidjson::Value& bo
     }
     for (auto m = v->MemberBegin(); m != v->MemberEnd(); ++m) {
       std::string key(m->name.GetString(), m->name.GetStringLength());
+      if (!placeholder_syntax(key, ':')) {
+        return errors::validation(
+            "ExpressionAttributeValues contains invalid key: Syntax error; key: \"" + key +
+            "\"");
+      }
       item::AttributeValue value;
       if (auto e = api::parse_value(m->value, &value)) {
         if (e->type.ends_with("ValidationException")) {
@@ -122,12 +148,23 @@ std::optional<api::ApiError> RequestExpressions::key_condition(
   return std::nullopt;
 }
 
-std::optional<api::ApiError> RequestExpressions::finish() const {
-  if (!used_expression_) {
-    if (has_values_) {
-      return errors::validation(
-          "ExpressionAttributeValues can only be specified when using expressions");
+std::optional<api::ApiError> RequestExpressions::finish(
+    const std::vector<const char*>& value_expressions) const {
+  if (has_values_) {
+    // Values need an expression that can hold them (a projection cannot).
+    bool any = false;
+    for (const char* p : value_expressions) any = any || (body_ && member(*body_, p));
+    if (!any) {
+      std::string msg = "ExpressionAttributeValues can only be specified when using expressions";
+      for (size_t i = 0; i < value_expressions.size(); ++i) {
+        msg += i == 0 ? ": " : i + 1 == value_expressions.size() ? " and " : ", ";
+        msg += value_expressions[i];
+      }
+      if (!value_expressions.empty()) msg += value_expressions.size() == 1 ? " is null" : " are null";
+      return errors::validation(std::move(msg));
     }
+  }
+  if (!used_expression_) {
     if (has_names_) {
       return errors::validation(
           "ExpressionAttributeNames can only be specified when using expressions");

@@ -31,10 +31,13 @@ class RequestExpressions {
                                              const expr::KeySchema& schema,
                                              std::optional<expr::v1::KeyCondition>* out);
 
-  // Names/values given but no expression, or given and unused.
-  std::optional<api::ApiError> finish() const;
+  // Names/values given but no expression, or given and unused. `value_expressions` are the
+  // parameters of this operation that can use ExpressionAttributeValues, as DynamoDB names
+  // them in its message ("...: UpdateExpression and ConditionExpression are null").
+  std::optional<api::ApiError> finish(const std::vector<const char*>& value_expressions) const;
 
  private:
+  const rapidjson::Value* body_ = nullptr;
   expr::Placeholders placeholders_;
   bool has_names_ = false, has_values_ = false;
   bool used_expression_ = false;

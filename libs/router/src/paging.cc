@@ -142,22 +142,24 @@ std::optional<api::ApiError> parse_read_options(const rapidjson::Value& body,
   }
   if (filter) *read->request.mutable_filter() = std::move(*filter);
   if (auto e = parse_return_consumed(body, &read->consumed)) return e;
+  // Select against the projection, named as the request named it.
+  const char* projection_param =
+      member(body, "ProjectionExpression") ? "ProjectionExpression" : "AttributesToGet";
   if (select == "COUNT") {
     if (project) {
-      return errors::validation(
-          "Cannot specify the AttributesToGet when choosing to get only the Count");
+      return errors::validation("Cannot specify the " + std::string(projection_param) +
+                                " when choosing to get only the Count");
     }
     read->count_only = true;
   }
   if (select == "SPECIFIC_ATTRIBUTES" && !project) {
     return errors::validation(
-        "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "
-        "AttributesToGet or ProjectionExpression");
+        "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+        "SPECIFIC_ATTRIBUTES");
   }
   if (select == "ALL_ATTRIBUTES" && member(body, "Select") && project) {
-    return errors::validation(
-        "One or more parameter values were invalid: Cannot specify the AttributesToGet when "
-        "choosing to get ALL_ATTRIBUTES");
+    return errors::validation("Cannot specify the " + std::string(projection_param) +
+                              " when choosing to get ALL_ATTRIBUTES");
   }
   if (project) *read->request.mutable_projection() = std::move(*project);
   return std::nullopt;

@@ -111,7 +111,7 @@ void handle_batch_get_item(Router::Impl& r, const CallPtr& call) {
     RequestExpressions ex;  // each table has its own names and projection
     if (auto e = ex.load(m->value)) return call->fail(*e);
     if (auto e = ex.projection(m->value, &tr.project)) return call->fail(*e);
-    if (auto e = ex.finish()) return call->fail(*e);
+    if (auto e = ex.finish({})) return call->fail(*e);
     if (const auto* cr = member(m->value, "ConsistentRead")) {
       if (!cr->IsBool()) return call->fail(errors::wrong_json_type("Boolean"));
       tr.consistent = cr->GetBool();

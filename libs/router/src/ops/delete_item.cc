@@ -18,7 +18,7 @@ void handle_delete_item(Router::Impl& r, const CallPtr& call) {
   WriteCondition cond;
   if (auto e = ex.load(body)) return call->fail(*e);
   if (auto e = parse_write_condition(body, ex, &cond)) return call->fail(*e);
-  if (auto e = ex.finish()) return call->fail(*e);
+  if (auto e = ex.finish({"ConditionExpression"})) return call->fail(*e);
   bool return_old = false;
   if (auto e = parse_return_old(body, &return_old)) return call->fail(*e);
   ConsumedMode consumed;

@@ -26,7 +26,7 @@ void handle_get_item(Router::Impl& r, const CallPtr& call) {
   auto names = std::make_shared<std::optional<expr::v1::Projection>>();
   if (auto e = ex.load(body)) return call->fail(*e);
   if (auto e = ex.projection(body, names.get())) return call->fail(*e);
-  if (auto e = ex.finish()) return call->fail(*e);
+  if (auto e = ex.finish({})) return call->fail(*e);
   auto key_item = std::make_shared<item::Item>();
   if (auto e = api::parse_item(*key_json, key_item.get())) return call->fail(*e);
 

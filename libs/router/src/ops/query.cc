@@ -191,6 +191,56 @@ std::optional<api::ApiError> from_expression(const expr::v1::KeyCondition& k,
   return std::nullopt;
 }
 
+// The first key attribute a filter reads, if any (Query filters may not use key attributes).
+const std::string* key_attribute_in(const expr::v1::Condition& c, const TableInfo& t) {
+  auto in_path = [&](const expr::v1::Path& p) -> const std::string* {
+    if (p.elements_size() == 0 || !p.elements(0).has_name()) return nullptr;
+    const std::string& n = p.elements(0).name();
+    if (n == t.hash_key) return &t.hash_key;
+    if (!t.range_key.empty() && n == t.range_key) return &t.range_key;
+    return nullptr;
+  };
+  auto in_operand = [&](const expr::v1::Operand& o) -> const std::string* {
+    if (o.has_path()) return in_path(o.path());
+    if (o.has_size_of()) return in_path(o.size_of());
+    return nullptr;
+  };
+  const std::string* found = nullptr;
+  auto first = [&](const std::string* f) {
+    if (!found) found = f;
+  };
+  switch (c.kind_case()) {
+    case expr::v1::Condition::kComparison:
+      first(in_operand(c.comparison().lhs()));
+      first(in_operand(c.comparison().rhs()));
+      break;
+    case expr::v1::Condition::kBetween:
+      first(in_operand(c.between().operand()));
+      first(in_operand(c.between().lower()));
+      first(in_operand(c.between().upper()));
+      break;
+    case expr::v1::Condition::kInList:
+      first(in_operand(c.in_list().operand()));
+      for (const auto& o : c.in_list().candidates()) first(in_operand(o));
+      break;
+    case expr::v1::Condition::kConjunction:
+      for (const auto& term : c.conjunction().terms()) first(key_attribute_in(term, t));
+      break;
+    case expr::v1::Condition::kDisjunction:
+      for (const auto& term : c.disjunction().terms()) first(key_attribute_in(term, t));
+      break;
+    case expr::v1::Condition::kNegation:
+      first(key_attribute_in(c.negation(), t));
+      break;
+    case expr::v1::Condition::kFunction:
+      for (const auto& o : c.function().args()) first(in_operand(o));
+      break;
+    default:
+      break;
+  }
+  return found;
+}
+
 }  // namespace
 
 void handle_query(Router::Impl& r, const CallPtr& call) {
@@ -227,14 +277,27 @@ void handle_query(Router::Impl& r, const CallPtr& call) {
     KeyCondition kc;
     if (const auto* legacy = member(call->body, "KeyConditions")) {
       if (auto err = parse_key_conditions(t, *legacy, &values, &kc)) return call->fail(*err);
-      if (auto err = ex->finish()) return call->fail(*err);
+      if (auto err = ex->finish({"FilterExpression", "KeyConditionExpression"})) {
+        return call->fail(*err);
+      }
     } else {
       expr::KeySchema schema{t.hash_key, t.hash_type, t.range_key, std::nullopt};
       if (!t.range_key.empty()) schema.sk_type = t.range_type;
       std::optional<expr::v1::KeyCondition> parsed;
       if (auto err = ex->key_condition(call->body, schema, &parsed)) return call->fail(*err);
-      if (auto err = ex->finish()) return call->fail(*err);
+      if (auto err = ex->finish({"FilterExpression", "KeyConditionExpression"})) {
+        return call->fail(*err);
+      }
       if (auto err = from_expression(*parsed, &values, &kc)) return call->fail(*err);
+    }
+    if (read->request.has_filter()) {
+      if (const auto* key = key_attribute_in(read->request.filter(), t)) {
+        const char* what =
+            member(call->body, "QueryFilter") ? "QueryFilter" : "Filter Expression";
+        return call->fail(errors::validation(
+            std::string(what) + " can only contain non-primary key attributes: Primary key "
+            "attribute: " + *key));
+      }
     }
     if (auto err = sort_range(kc, read->request.mutable_sort_range())) return call->fail(*err);
     std::string pk = item::key_component(*kc.pk);

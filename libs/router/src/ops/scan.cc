@@ -31,7 +31,7 @@ void handle_scan(Router::Impl& r, const CallPtr& call) {
     return call->fail(*e);
   }
   if (!c.empty()) return call->fail(c.to_error());
-  if (auto e = ex.finish()) return call->fail(*e);
+  if (auto e = ex.finish({"FilterExpression"})) return call->fail(*e);
   if (segment >= 0 && total < 0) {
     return call->fail(errors::validation(
         "The TotalSegments parameter is required but was not present in the request when "

@@ -71,7 +71,9 @@ void handle_update_item(Router::Impl& r, const CallPtr& call) {
       if (auto e = legacy_update(*legacy, key_names, &*update)) return call->fail(*e);
     }
     if (auto e = parse_write_condition(call->body, ex, &cond)) return call->fail(*e);
-    if (auto e = ex.finish()) return call->fail(*e);
+    if (auto e = ex.finish({"UpdateExpression", "ConditionExpression"})) {
+      return call->fail(*e);
+    }
 
     auto req = make_data_request(storage::v1::DATA_OP_UPDATE, t, std::move(key));
     item::encode_item_to(*key_item, req->mutable_item());  // the new item's start
