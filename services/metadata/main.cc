@@ -1,6 +1,7 @@
 // shoal-metadata: catalog, partition map, node registry. Wiring only; logic in libs/metadata.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 
 #include "shoal/common/config.h"
 #include "shoal/common/log.h"
@@ -21,7 +22,19 @@ int main(int argc, char** argv) {
   app.add_option("--replicas", options.replication_factor, "replicas per partition")
       ->envname("SHOAL_REPLICAS")->check(CLI::Range(1, 3));
   app.add_option("--node-timeout-ms", node_timeout_ms, "a node without heartbeat this long is down");
+  // The local fleet's documented default pair (README); real deployments pass their own.
+  std::vector<std::string> keys = {"shoal:shoal-secret"};
+  app.add_option("--access-key", keys, "SigV4 access key ID:SECRET the routers accept (repeatable)")
+      ->envname("SHOAL_ACCESS_KEYS")->delimiter(',');
   CLI11_PARSE(app, argc, argv);
+  for (const auto& k : keys) {
+    auto colon = k.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == k.size()) {
+      std::fprintf(stderr, "--access-key must be ID:SECRET, got '%s'\n", k.c_str());
+      return 2;
+    }
+    options.access_keys.emplace_back(k.substr(0, colon), k.substr(colon + 1));
+  }
   shoal::block_termination_signals();  // before any thread starts
   options.node_timeout = std::chrono::milliseconds(node_timeout_ms);
 

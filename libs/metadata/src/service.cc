@@ -112,6 +112,7 @@ void MetadataService::on_rpc(nats::MessagePtr msg) {
   else if (op == subjects::Subjects::kListTagsOfResource) reply = list_tags_of_resource(msg->data);
   else if (op == subjects::Subjects::kHeartbeat) reply = heartbeat(msg->data);
   else if (op == subjects::Subjects::kListNodes) reply = list_nodes(msg->data);
+  else if (op == subjects::Subjects::kListAccessKeys) reply = list_access_keys();
   else {
     spdlog::warn("metadata: unknown rpc {}", msg->subject);
     return;
@@ -525,6 +526,17 @@ std::string MetadataService::heartbeat(const std::string& payload) {
                    [](Result<std::string>) {});
   }
   meta::v1::HeartbeatResponse resp;
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
+}
+
+std::string MetadataService::list_access_keys() const {
+  meta::v1::ListAccessKeysResponse resp;
+  for (const auto& [id, secret] : options_.access_keys) {
+    auto* k = resp.add_keys();
+    k->set_access_key_id(id);
+    k->set_secret_access_key(secret);
+  }
   set_status(resp.mutable_status(), Status::ok());
   return resp.SerializeAsString();
 }

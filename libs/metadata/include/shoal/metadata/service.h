@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "shoal/common/status.h"
 #include "shoal/meta/v1/meta.pb.h"
@@ -31,6 +33,9 @@ struct MetadataOptions {
   int replication_factor = 1;     // replicas per partition, one per zone (3 once Raft lands)
   std::chrono::milliseconds node_timeout{5000};  // no heartbeat for this long = not alive
   std::chrono::milliseconds reconcile_interval{200};
+  // SigV4 access keys (id, secret) the routers verify signatures with. Served to routers on
+  // shoal.meta.rpc.ListAccessKeys; the NATS network is the trust boundary.
+  std::vector<std::pair<std::string, std::string>> access_keys;
 };
 
 class MetadataService {
@@ -55,6 +60,7 @@ class MetadataService {
   std::string list_tags_of_resource(const std::string& payload);
   std::string heartbeat(const std::string& payload);
   std::string list_nodes(const std::string& payload);
+  std::string list_access_keys() const;
 
   void reconcile_loop();
   void reconcile_once();

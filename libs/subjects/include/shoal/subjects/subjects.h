@@ -44,6 +44,7 @@ class Subjects {
   static constexpr std::string_view kDeleteTable = "DeleteTable";
   static constexpr std::string_view kHeartbeat = "Heartbeat";
   static constexpr std::string_view kListNodes = "ListNodes";
+  static constexpr std::string_view kListAccessKeys = "ListAccessKeys";
   static constexpr std::string_view kUpdateTable = "UpdateTable";
   static constexpr std::string_view kTagResource = "TagResource";
   static constexpr std::string_view kUntagResource = "UntagResource";
