@@ -25,9 +25,15 @@ int main(int argc, char** argv) {
   app.add_option("--http-threads", threads, "HTTP I/O threads")->envname("SHOAL_HTTP_THREADS");
   app.add_option("--request-timeout-ms", timeout_ms, "deadline of one API request");
   app.add_option("--region", options.region, "region reported in ARNs")->envname("SHOAL_REGION");
+  std::string auth_mode = "verify";
+  app.add_option("--auth", auth_mode,
+                 "verify: check SigV4 signatures against metadata's access keys; any: accept any "
+                 "well-formed credentials (as DynamoDB Local does)")
+      ->envname("SHOAL_AUTH")->check(CLI::IsMember({"verify", "any"}));
   CLI11_PARSE(app, argc, argv);
   shoal::block_termination_signals();  // before any thread starts
   options.request_timeout = std::chrono::milliseconds(timeout_ms);
+  options.accept_any_credentials = auth_mode == "any";
 
   shoal::init_logging("router", common.log_level);
   auto nats = shoal::nats::Connection::connect({.url = common.nats_url, .name = "shoal-router"});

@@ -7,6 +7,7 @@
 #include <memory>
 #include <thread>
 
+#include "shoal/auth/sigv4.h"
 #include "shoal/http/client.h"
 #include "shoal/http/server.h"
 #include "shoal/metadata/service.h"
@@ -40,6 +41,7 @@ class Fleet : public ::testing::Test {
     metadata::MetadataOptions mo;
     mo.data_dir = (dir_ / "meta").string();
     mo.node_timeout = 3000ms;
+    mo.access_keys = {{"it-key", "it-secret"}};
     meta_nats_ = connect(server_->url(), "meta");
     meta_ = std::make_unique<metadata::MetadataService>(meta_nats_, subjects, mo, &registry_);
     ASSERT_TRUE(meta_->start().is_ok());
@@ -133,11 +135,20 @@ class Fleet : public ::testing::Test {
   };
 
   Reply call(const std::string& op, const std::string& body) {
-    http::Fields h = {{"X-Amz-Target", "DynamoDB_20120810." + op},
-                      {"Content-Type", "application/x-amz-json-1.0"},
-                      {"Authorization",
-                       "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/dynamodb/aws4_request, "
-                       "SignedHeaders=host;x-amz-date, Signature=00"}};
+    // Signed with SigV4 like an SDK does, with a key metadata holds.
+    http::Request req;
+    req.method = "POST";
+    req.target = "/";
+    req.body = body;
+    req.headers.add("Host", "127.0.0.1:" + std::to_string(http_->port()));
+    req.headers.add("X-Amz-Target", "DynamoDB_20120810." + op);
+    req.headers.add("Content-Type", "application/x-amz-json-1.0");
+    auth::sign(req, {"it-key", "it-secret"}, "us-east-1", "dynamodb",
+               std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+    http::Fields h;
+    for (size_t i = 0; i < req.headers.size(); ++i) {
+      h.emplace_back(std::string(req.headers[i].first), std::string(req.headers[i].second));
+    }
     Reply out;
     auto r = client_->post("/", h, body);
     if (!r.ok()) {
@@ -231,6 +242,28 @@ TEST_F(Fleet, ItemsSurviveStorageNodeRestart) {
     ASSERT_EQ(g.status, 200) << g.body;
     ASSERT_TRUE(g.json.HasMember("Item")) << "item " << i << " lost: " << g.body;
   }
+}
+
+TEST_F(Fleet, WrongSecretIsInvalidSignature) {
+  http::Request req;
+  req.method = "POST";
+  req.target = "/";
+  req.body = "{}";
+  req.headers.add("Host", "127.0.0.1:" + std::to_string(http_->port()));
+  req.headers.add("X-Amz-Target", "DynamoDB_20120810.ListTables");
+  auth::sign(req, {"it-key", "not-the-secret"}, "us-east-1", "dynamodb",
+             std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+  http::Fields h;
+  for (size_t i = 0; i < req.headers.size(); ++i) {
+    h.emplace_back(std::string(req.headers[i].first), std::string(req.headers[i].second));
+  }
+  auto r = client_->post("/", h, req.body);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400);
+  rapidjson::Document d;
+  d.Parse(r->body.c_str());
+  ASSERT_TRUE(d.IsObject()) << r->body;
+  EXPECT_STREQ(d["__type"].GetString(), "com.amazon.coral.service#InvalidSignatureException");
 }
 
 TEST_F(Fleet, UnknownTableIsResourceNotFound) {

@@ -20,6 +20,7 @@
 
 #include "shoal/api/errors.h"
 #include "shoal/api/json_codec.h"
+#include "shoal/auth/verify.h"
 #include "shoal/expr/v1/expr.pb.h"
 #include "shoal/item/item.h"
 #include "shoal/meta/v1/meta.pb.h"
@@ -109,6 +110,13 @@ struct Router::Impl {
   RouterOptions options;
   TableCache cache{this};
   std::optional<nats::Subscription> events_sub;
+
+  // SigV4 keys, fetched from metadata at start and every options.access_key_refresh.
+  auth::KeyStore keys;
+  std::atomic<bool> keys_loaded{false};
+  void refresh_keys();
+  // nullopt if the request may proceed; checked before the body is parsed in place.
+  std::optional<api::ApiError> authenticate(const http::Request& request) const;
 
   metrics::Family<metrics::Counter>* requests = nullptr;
   metrics::Family<metrics::Histogram>* latency = nullptr;

@@ -178,8 +178,46 @@ Router::Router(std::shared_ptr<nats::Connection> nats, subjects::Subjects subjec
 
 Router::~Router() = default;
 
+void Router::Impl::refresh_keys() {
+  meta_rpc(subjects::Subjects::kListAccessKeys, meta::v1::ListAccessKeysRequest(),
+           [this](Result<std::string> reply) {
+             meta::v1::ListAccessKeysResponse resp;
+             bool ok = reply.ok() && resp.ParseFromString(*reply) &&
+                       resp.status().code() == common::v1::CODE_OK;
+             if (ok) {
+               std::vector<auth::Credentials> creds;
+               for (const auto& k : resp.keys()) {
+                 creds.push_back({k.access_key_id(), k.secret_access_key()});
+               }
+               keys.replace(std::move(creds));
+               if (!keys_loaded.exchange(true)) {
+                 spdlog::info("router: {} access keys loaded from metadata", resp.keys_size());
+               }
+             }
+             // Until the first answer, retry soon; then refresh at the configured pace.
+             auto next = ok || keys_loaded ? std::chrono::milliseconds(options.access_key_refresh)
+                                           : std::chrono::milliseconds(500);
+             after(next, [this] { refresh_keys(); });
+           });
+}
+
+std::optional<api::ApiError> Router::Impl::authenticate(const http::Request& request) const {
+  auth::VerifyOptions opts;
+  opts.accept_any = options.accept_any_credentials;
+  // Any region in the credential scope is accepted (one endpoint serves the fleet, as with
+  // DynamoDB Local); the signature itself still covers it.
+  auto error = auth::verify(request, keys, opts, std::chrono::system_clock::now());
+  // Keys not fetched yet: an unknown key is not the client's fault.
+  if (error && !opts.accept_any && !keys_loaded && error->short_type() ==
+                                                       "UnrecognizedClientException") {
+    return api::errors::service_unavailable();
+  }
+  return error;
+}
+
 Status Router::start() {
   auto* impl = impl_.get();
+  if (!impl->options.accept_any_credentials) impl->refresh_keys();
   auto sub = impl->nats->subscribe(impl->subjects.meta_events(), "", [impl](nats::MessagePtr m) {
     meta::v1::Event e;
     if (!e.ParseFromString(m->data)) return;
@@ -204,7 +242,9 @@ void Router::handle(http::Request&& request, http::Responder responder) {
   auto call = std::make_shared<Call>(std::move(responder), std::string(op),
                                      api::new_request_id(), deadline, impl_.get());
   // Order as DynamoDB checks: body must be JSON, then the target must exist, then auth.
-  // The document parses in place, so the call owns the body buffer.
+  // The signature covers the body, which is then parsed in place: verify first, report in
+  // that order.
+  auto auth_error = impl_->authenticate(request);
   call->host = std::string(request.header("host"));
   call->raw = std::move(request.body);
   if (call->raw.empty() || call->body.ParseInsitu(call->raw.data()).HasParseError() ||
@@ -214,9 +254,7 @@ void Router::handle(http::Request&& request, http::Responder responder) {
   const auto& table = dispatch_table();
   auto it = op.empty() ? table.end() : table.find(op);
   if (it == table.end()) return call->fail(api::errors::unknown_operation());
-  if (request.header("authorization").empty()) {
-    return call->fail(api::errors::missing_authentication_token());
-  }
+  if (auth_error) return call->fail(*auth_error);
   it->second(*impl_, call);
 }
 

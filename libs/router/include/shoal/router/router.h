@@ -23,6 +23,10 @@ struct RouterOptions {
   std::chrono::milliseconds rpc_timeout{3000};       // one NATS round trip
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
+  // SigV4: false = verify every signature against the access keys metadata holds;
+  // true = accept any well-formed credentials, as DynamoDB Local does.
+  bool accept_any_credentials = false;
+  std::chrono::seconds access_key_refresh{30};
 };
 
 class Router {
