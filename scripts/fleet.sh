@@ -8,7 +8,9 @@
 #
 # Settings (environment): SHOAL_RUN_DIR (.run), SHOAL_BUILD_DIR (build), SHOAL_NATS_PORT
 # (4222), SHOAL_PORT (router, 8000), SHOAL_ADMIN_BASE (9100: router +0, metadata +1, storage
-# node N +10+N), SHOAL_PARTITIONS (2), SHOAL_LOG_LEVEL (info).
+# node N +10+N), SHOAL_PARTITIONS (2), SHOAL_LOG_LEVEL (info); the services themselves read
+# SHOAL_AUTH (verify|any, router) and SHOAL_ACCESS_KEYS (ID:SECRET,..., metadata; default
+# shoal:shoal-secret).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

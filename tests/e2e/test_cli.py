@@ -24,8 +24,8 @@ def readme_block(marker):
 def run_block(script, url, table):
     script = script.replace("http://localhost:8000", url).replace("Music", table)
     # Later blocks rely on the first block's `export` line, as in the reader's shell.
-    env = dict(os.environ, AWS_PAGER="", AWS_ACCESS_KEY_ID="shoal", AWS_SECRET_ACCESS_KEY="shoal",
-               AWS_DEFAULT_REGION="us-east-1")
+    env = dict(os.environ, AWS_PAGER="", AWS_ACCESS_KEY_ID="shoal",
+               AWS_SECRET_ACCESS_KEY="shoal-secret", AWS_DEFAULT_REGION="us-east-1")
     out = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -5,21 +5,27 @@ import urllib.parse
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from conftest import unique_name
 
 
 def raw_post(url, body, target="DynamoDB_20120810.ListTables", auth=True):
+    """POSTs `body` as is (even if it is not JSON), signed with SigV4 unless auth=False."""
     u = urllib.parse.urlparse(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
     headers = {"Content-Type": "application/x-amz-json-1.0"}
     if target:
         headers["X-Amz-Target"] = target
     if auth:
-        headers["Authorization"] = ("AWS4-HMAC-SHA256 Credential=shoal/20260101/us-east-1/"
-                                    "dynamodb/aws4_request, SignedHeaders=host, Signature=00")
+        request = AWSRequest(method="POST", url=url.rstrip("/") + "/", data=body.encode(),
+                             headers=headers)
+        SigV4Auth(Credentials("shoal", "shoal-secret"), "dynamodb", "us-east-1").add_auth(request)
+        headers = dict(request.headers.items())
     conn.request("POST", "/", body=body, headers=headers)
     resp = conn.getresponse()
     data = resp.read()
