@@ -1,6 +1,7 @@
 #include "shoal/item/decimal.h"
 
-#include <array>
+#include <boost/multiprecision/cpp_int.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -27,26 +28,7 @@ constexpr uint8_t kNegativeTerminator = 0xFF;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// Digits by place value for Decimal::add, least significant first: two operands whose last
-// digits are at most kMaxDigits places apart span at most 2 * kMaxDigits places, plus a carry.
-constexpr size_t kMaxPlaces = 2 * kMaxDigits + 1;
-using Places = std::array<int, kMaxPlaces>;
-
-// Writes a nonzero magnitude (0.digits * 10^exponent) to `places`, where places[i] is the digit
-// of 10^(low + i); `low` must be at or below the place of the last digit, 10^(exponent - n).
-void place_digits(const std::string& digits, int64_t exponent, int64_t low, Places* places) {
-  const size_t n = digits.size();
-  const size_t last = static_cast<size_t>(exponent - static_cast<int64_t>(n) - low);
-  for (size_t i = 0; i < n; ++i) (*places)[last + i] = digits[n - 1 - i] - '0';
-}
-
-// -1, 0, 1 as |a| <, ==, > |b|.
-int compare_places(const Places& a, const Places& b) {
-  for (size_t i = kMaxPlaces; i-- > 0;) {
-    if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
-  }
-  return 0;
-}
+using boost::multiprecision::cpp_int;
 
 }  // namespace
 
@@ -221,7 +203,7 @@ bool Decimal::decode_ordered(std::string_view in, Decimal* out) {
 // so the sum spans at least d >= 39 digits. It also stays below |a| + 10^(qa - 1) < 1E+126 and,
 // since qa >= qb + 39 >= -167 + 39, above 10^(qa - 1) >= 1E-129. So far-apart operands are
 // rejected without building the (up to 293-digit) exact sum; otherwise both fit in at most
-// 38 + 38 place values plus one for the carry.
+// 38 + 38 place values plus one for the carry, and cpp_int does the arithmetic.
 //
 // Range errors are reported before kTooPrecise: the exact sum is classified by magnitude first,
 // then by its significant digit count.
@@ -237,55 +219,33 @@ DecimalError Decimal::add(const Decimal& a, const Decimal& b, Decimal* out) {
   const int64_t spread = qa > qb ? qa - qb : qb - qa;
   if (spread > static_cast<int64_t>(kMaxDigits)) return DecimalError::kTooPrecise;
 
+  // Both operands as integers counted in units of 10^low (at most 77 digits each), summed
+  // exactly with Boost.Multiprecision.
   const int64_t low = qa < qb ? qa : qb;
-  const int64_t high = a_exp > b_exp ? a_exp : b_exp;  // Places low .. high - 1 are used.
-  const size_t width = static_cast<size_t>(high - low) + 1;  // + 1: room for a carry.
-  Places pa{};
-  Places pb{};
-  place_digits(a.digits_, a_exp, low, &pa);
-  place_digits(b.digits_, b_exp, low, &pb);
-
-  Places sum{};
-  bool negative = a.negative_;
-  if (a.negative_ == b.negative_) {
-    int carry = 0;
-    for (size_t i = 0; i < width; ++i) {
-      const int v = pa[i] + pb[i] + carry;
-      sum[i] = v % 10;
-      carry = v / 10;
-    }
-    // carry is 0: the top place is empty in both operands.
-  } else {
-    const int c = compare_places(pa, pb);
-    if (c == 0) {
-      *out = Decimal();  // x + (-x) is zero, never negative zero.
-      return DecimalError::kNone;
-    }
-    const Places& big = c > 0 ? pa : pb;
-    const Places& small = c > 0 ? pb : pa;
-    negative = c > 0 ? a.negative_ : b.negative_;
-    int borrow = 0;
-    for (size_t i = 0; i < width; ++i) {
-      int v = big[i] - small[i] - borrow;
-      borrow = v < 0 ? 1 : 0;
-      sum[i] = v + 10 * borrow;
-    }
+  auto scaled = [low](const Decimal& x, int64_t q) {
+    cpp_int v(x.digits_);
+    v *= boost::multiprecision::pow(cpp_int(10), static_cast<unsigned>(q - low));
+    return x.negative_ ? cpp_int(-v) : v;
+  };
+  const cpp_int sum = scaled(a, qa) + scaled(b, qb);
+  if (sum.is_zero()) {
+    *out = Decimal();  // x + (-x) is zero, never negative zero.
+    return DecimalError::kNone;
   }
+  const bool negative = sum < 0;
+  std::string text = (negative ? cpp_int(-sum) : sum).str();
 
-  // Normalize: trim zeros at both ends. The sum is nonzero here.
-  size_t top = width;
-  while (top > 0 && sum[top - 1] == 0) --top;
-  size_t bottom = 0;
-  while (sum[bottom] == 0) ++bottom;
-  const int64_t exponent = low + static_cast<int64_t>(top);
+  // Normalize: trailing zeros move into the exponent.
+  size_t significant = text.find_last_not_of('0') + 1;
+  const int64_t exponent = low + static_cast<int64_t>(text.size());
   if (exponent > kMaxExponent) return DecimalError::kOverflow;
   if (exponent < kMinExponent) return DecimalError::kUnderflow;
-  if (top - bottom > kMaxDigits) return DecimalError::kTooPrecise;
+  if (significant > kMaxDigits) return DecimalError::kTooPrecise;
+  text.resize(significant);
 
   Decimal d;
   d.negative_ = negative;
-  d.digits_.reserve(top - bottom);
-  for (size_t i = top; i-- > bottom;) d.digits_.push_back(static_cast<char>('0' + sum[i]));
+  d.digits_ = std::move(text);
   d.exponent_ = static_cast<int32_t>(exponent);
   *out = std::move(d);
   return DecimalError::kNone;
