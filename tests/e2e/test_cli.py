@@ -55,6 +55,8 @@ def test_readme_basic_example(url, table):
 def test_readme_query_example(url, table):
     docs = run_block(readme_block("query"), url, table)
     assert docs[0]["UnprocessedItems"] == {}
-    query, scan = docs[1], docs[2]
+    query, update, query2, scan = docs[1], docs[2], docs[3], docs[4]
     assert [i["Song"]["S"] for i in query["Items"]] == ["Feeling Good", "Sinnerman"]
+    assert update["Attributes"] == {"Plays": {"N": "1"}}
+    assert [i["Song"]["S"] for i in query2["Items"]] == ["Sinnerman"]
     assert scan["Count"] == 3
