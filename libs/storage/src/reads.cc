@@ -91,6 +91,26 @@ Status corrupt(const ReplicaEnv& env, std::string_view key) {
                         " at key of " + std::to_string(key.size()) + " bytes");
 }
 
+// Reads the iterator's current item into the page; *full once the page must end (the reply
+// is then finished).
+Status take(const ReplicaEnv& env, const rocksdb::Iterator& it, Page* page, bool* full) {
+  std::string_view key(it.key().data(), it.key().size());
+  if (Status s = page->add(key, std::string_view(it.value().data(), it.value().size()));
+      !s.is_ok()) {
+    return s.code() == Code::kInternal ? corrupt(env, key) : s;
+  }
+  *full = page->full();
+  if (*full) page->finish(true);
+  return Status::ok();
+}
+
+// The iteration ended before the page filled.
+Status exhausted(const rocksdb::Iterator& it, Page* page, const char* what) {
+  if (!it.status().ok()) return internal_error(std::string(what) + ": " + it.status().ToString());
+  page->finish(false);
+  return Status::ok();
+}
+
 Status scan(const ReplicaEnv& env, const storage::v1::DataRequest& req,
             storage::v1::DataResponse* resp) {
   const auto& d = env.record.replica();
@@ -110,18 +130,11 @@ Status scan(const ReplicaEnv& env, const storage::v1::DataRequest& req,
     std::string_view key(it->key().data(), it->key().size());
     if (key.size() < 8 || get_be64(key) > hi) break;
     if (!after.empty() && key == after) continue;
-    if (Status s = page.add(key, std::string_view(it->value().data(), it->value().size()));
-        !s.is_ok()) {
-      return s.code() == Code::kInternal ? corrupt(env, key) : s;
-    }
-    if (page.full()) {
-      page.finish(true);
-      return Status::ok();
-    }
+    bool full = false;
+    SHOAL_RETURN_IF_ERROR(take(env, *it, &page, &full));
+    if (full) return Status::ok();
   }
-  if (!it->status().ok()) return internal_error("scan: " + it->status().ToString());
-  page.finish(false);
-  return Status::ok();
+  return exhausted(*it, &page, "scan");
 }
 
 Status query(const ReplicaEnv& env, const storage::v1::DataRequest& req,
@@ -177,18 +190,11 @@ Status query(const ReplicaEnv& env, const storage::v1::DataRequest& req,
       if ((w > 0) != req.backward()) break;  // past the end in the reading direction
       continue;                             // not yet at the start
     }
-    if (Status s = page.add(key, std::string_view(it->value().data(), it->value().size()));
-        !s.is_ok()) {
-      return s.code() == Code::kInternal ? corrupt(env, key) : s;
-    }
-    if (page.full()) {
-      page.finish(true);
-      return Status::ok();
-    }
+    bool full = false;
+    SHOAL_RETURN_IF_ERROR(take(env, *it, &page, &full));
+    if (full) return Status::ok();
   }
-  if (!it->status().ok()) return internal_error("query: " + it->status().ToString());
-  page.finish(false);
-  return Status::ok();
+  return exhausted(*it, &page, "query");
 }
 
 }  // namespace
