@@ -204,6 +204,16 @@ std::optional<api::ApiError> parse_write_condition(const rapidjson::Value& body,
   return std::nullopt;
 }
 
+std::optional<api::ApiError> parse_single_write(const rapidjson::Value& body,
+                                                SingleWriteOptions* out) {
+  RequestExpressions ex;
+  if (auto e = ex.load(body)) return e;
+  if (auto e = parse_write_condition(body, ex, &out->cond)) return e;
+  if (auto e = ex.finish({"ConditionExpression"})) return e;
+  if (auto e = parse_return_old(body, &out->return_old)) return e;
+  return parse_return_consumed(body, &out->consumed);
+}
+
 api::ApiError condition_failed_error(const storage::v1::DataResponse& resp) {
   std::string json;
   item::Item current;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "impl.h"
+#include "capacity.h"
 #include "shoal/expr/eval.h"
 #include "shoal/expr/parse.h"
 
@@ -52,6 +52,16 @@ struct WriteCondition {
 };
 std::optional<api::ApiError> parse_write_condition(const rapidjson::Value& body,
                                                    RequestExpressions& ex, WriteCondition* out);
+// What PutItem and DeleteItem share: the condition (with its names/values), ReturnValues
+// (NONE or ALL_OLD) and ReturnConsumedCapacity.
+struct SingleWriteOptions {
+  WriteCondition cond;
+  bool return_old = false;
+  ConsumedMode consumed = ConsumedMode::kNone;
+};
+std::optional<api::ApiError> parse_single_write(const rapidjson::Value& body,
+                                                SingleWriteOptions* out);
+
 // ConditionalCheckFailedException, with the current item when it was asked for.
 api::ApiError condition_failed_error(const storage::v1::DataResponse& resp);
 

@@ -60,24 +60,33 @@ std::string key_identity(const std::string& table, const ItemKey& k) {
   return table + '\0' + item::storage_key(k.hash, k.pk, k.sk);
 }
 
+// RequestItems: a non-empty map (of tables).
+std::optional<api::ApiError> request_items(const rapidjson::Value& body,
+                                           const rapidjson::Value** out) {
+  const auto* ri = member(body, "RequestItems");
+  if (!ri) {
+    errors::ConstraintErrors c;
+    c.null_member("requestItems");
+    return c.to_error();
+  }
+  if (!ri->IsObject()) return errors::wrong_json_type("Map");
+  if (ri->MemberCount() == 0) {
+    return errors::validation(
+        "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy "
+        "constraint: Member must have length greater than or equal to 1");
+  }
+  *out = ri;
+  return std::nullopt;
+}
+
 }  // namespace
 
 // ---- BatchGetItem ------------------------------------------------------------------------
 
 void handle_batch_get_item(Router::Impl& r, const CallPtr& call) {
   const auto& body = call->body;
-  const auto* ri = member(body, "RequestItems");
-  if (!ri) {
-    errors::ConstraintErrors c;
-    c.null_member("requestItems");
-    return call->fail(c.to_error());
-  }
-  if (!ri->IsObject()) return call->fail(errors::wrong_json_type("Map"));
-  if (ri->MemberCount() == 0) {
-    return call->fail(errors::validation(
-        "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy "
-        "constraint: Member must have length greater than or equal to 1"));
-  }
+  const rapidjson::Value* ri = nullptr;
+  if (auto e = request_items(body, &ri)) return call->fail(*e);
   struct TableRequest {
     std::string name;
     std::vector<item::Item> keys;
@@ -237,18 +246,8 @@ void handle_batch_get_item(Router::Impl& r, const CallPtr& call) {
 
 void handle_batch_write_item(Router::Impl& r, const CallPtr& call) {
   const auto& body = call->body;
-  const auto* ri = member(body, "RequestItems");
-  if (!ri) {
-    errors::ConstraintErrors c;
-    c.null_member("requestItems");
-    return call->fail(c.to_error());
-  }
-  if (!ri->IsObject()) return call->fail(errors::wrong_json_type("Map"));
-  if (ri->MemberCount() == 0) {
-    return call->fail(errors::validation(
-        "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy "
-        "constraint: Member must have length greater than or equal to 1"));
-  }
+  const rapidjson::Value* ri = nullptr;
+  if (auto e = request_items(body, &ri)) return call->fail(*e);
   struct Write {
     size_t table = 0;
     bool put = false;

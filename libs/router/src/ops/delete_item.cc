@@ -1,5 +1,4 @@
 // DeleteItem: route by key, remove on the leader, optionally return the old image.
-#include "../capacity.h"
 #include "../expressions.h"
 
 namespace shoal::router {
@@ -14,15 +13,11 @@ void handle_delete_item(Router::Impl& r, const CallPtr& call) {
   const auto* key_json = member(body, "Key");
   if (!key_json) c.null_member("key");
   if (!c.empty()) return call->fail(c.to_error());
-  RequestExpressions ex;
-  WriteCondition cond;
-  if (auto e = ex.load(body)) return call->fail(*e);
-  if (auto e = parse_write_condition(body, ex, &cond)) return call->fail(*e);
-  if (auto e = ex.finish({"ConditionExpression"})) return call->fail(*e);
-  bool return_old = false;
-  if (auto e = parse_return_old(body, &return_old)) return call->fail(*e);
-  ConsumedMode consumed;
-  if (auto e = parse_return_consumed(body, &consumed)) return call->fail(*e);
+  SingleWriteOptions opts;
+  if (auto e = parse_single_write(body, &opts)) return call->fail(*e);
+  bool return_old = opts.return_old;
+  ConsumedMode consumed = opts.consumed;
+  WriteCondition cond = std::move(opts.cond);
   auto key_item = std::make_shared<item::Item>();
   if (auto e = api::parse_item(*key_json, key_item.get())) return call->fail(*e);
 

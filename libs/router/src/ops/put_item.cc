@@ -1,5 +1,4 @@
 // PutItem: validate, route by partition-key hash, store the whole item on the leader.
-#include "../capacity.h"
 #include "../expressions.h"
 
 namespace shoal::router {
@@ -14,15 +13,11 @@ void handle_put_item(Router::Impl& r, const CallPtr& call) {
   const auto* item_json = member(body, "Item");
   if (!item_json) c.null_member("item");
   if (!c.empty()) return call->fail(c.to_error());
-  RequestExpressions ex;
-  WriteCondition cond;
-  if (auto e = ex.load(body)) return call->fail(*e);
-  if (auto e = parse_write_condition(body, ex, &cond)) return call->fail(*e);
-  if (auto e = ex.finish({"ConditionExpression"})) return call->fail(*e);
-  bool return_old = false;
-  if (auto e = parse_return_old(body, &return_old)) return call->fail(*e);
-  ConsumedMode consumed;
-  if (auto e = parse_return_consumed(body, &consumed)) return call->fail(*e);
+  SingleWriteOptions opts;
+  if (auto e = parse_single_write(body, &opts)) return call->fail(*e);
+  bool return_old = opts.return_old;
+  ConsumedMode consumed = opts.consumed;
+  WriteCondition cond = std::move(opts.cond);
 
   auto item = std::make_shared<item::Item>();
   if (auto e = api::parse_item(*item_json, item.get())) return call->fail(*e);
