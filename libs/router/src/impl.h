@@ -189,6 +189,9 @@ std::optional<api::ApiError> key_from_key(const TableInfo& t, const item::Item& 
 // TableDescription JSON as DescribeTable returns it.
 void write_table_description(api::JsonWriter& w, const meta::v1::Table& t,
                              const Router::Impl& router);
+// Answers {"TableDescription": ...} (CreateTable, UpdateTable, DeleteTable).
+void reply_table_description(const CallPtr& call, const meta::v1::Table& t,
+                             const Router::Impl& router);
 
 using Handler = void (*)(Router::Impl&, const CallPtr&);
 void handle_create_table(Router::Impl&, const CallPtr&);

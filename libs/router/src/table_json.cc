@@ -118,4 +118,14 @@ void write_table_description(api::JsonWriter& w, const meta::v1::Table& t,
   w.EndObject();
 }
 
+void reply_table_description(const CallPtr& call, const meta::v1::Table& t,
+                             const Router::Impl& router) {
+  reply_json(call, [&](api::JsonWriter& w) {
+    w.StartObject();
+    w.Key("TableDescription");
+    write_table_description(w, t, router);
+    w.EndObject();
+  });
+}
+
 }  // namespace shoal::router

@@ -151,12 +151,7 @@ void handle_create_table(Router::Impl& r, const CallPtr& call) {
     with_meta_reply<meta::v1::CreateTableResponse>(
         reply,
         [&](const meta::v1::CreateTableResponse& resp) {
-          reply_json(call, [&](api::JsonWriter& w) {
-            w.StartObject();
-            w.Key("TableDescription");
-            write_table_description(w, resp.table(), r);
-            w.EndObject();
-          });
+          reply_table_description(call, resp.table(), r);
         },
         [&](const Status& st) {
           if (st.code() == Code::kAlreadyExists) return call->fail(errors::table_already_exists(name));

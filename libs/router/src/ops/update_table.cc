@@ -120,12 +120,7 @@ void handle_update_table(Router::Impl& r, const CallPtr& call) {
         reply,
         [&](const meta::v1::UpdateTableResponse& resp) {
           r.cache.invalidate(name);
-          reply_json(call, [&](api::JsonWriter& w) {
-            w.StartObject();
-            w.Key("TableDescription");
-            write_table_description(w, resp.table(), r);
-            w.EndObject();
-          });
+          reply_table_description(call, resp.table(), r);
         },
         [&](const Status& st) {
           if (st.code() == Code::kNotFound) return call->fail(errors::table_not_found(name));
