@@ -16,6 +16,7 @@ DEBS=(
   libspdlog-dev libfmt-dev
   libcli11-dev
   zlib1g-dev
+  clang libclang-rt-14-dev
   python3 python3-pip python3-venv
 )
 # DynamoDB Local (scripts/dynamodb-local.sh, make conformance-ddblocal) needs Java 17+ and Maven;
