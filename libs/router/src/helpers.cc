@@ -16,6 +16,7 @@ Status status_from_proto(const common::v1::Status& s) {
 }
 
 const rapidjson::Value* member(const rapidjson::Value& obj, const char* name) {
+  if (!obj.IsObject()) return nullptr;  // RapidJSON's FindMember is undefined on non-objects
   auto it = obj.FindMember(name);
   if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
   return &it->value;

@@ -267,6 +267,9 @@ void handle_batch_write_item(Router::Impl& r, const CallPtr& call) {
       if (!w.IsObject()) return call->fail(errors::wrong_json_type("WriteRequest"));
       const auto* put = member(w, "PutRequest");
       const auto* del = member(w, "DeleteRequest");
+      if ((put && !put->IsObject()) || (del && !del->IsObject())) {
+        return call->fail(errors::wrong_json_type(put ? "PutRequest" : "DeleteRequest"));
+      }
       if ((put != nullptr) == (del != nullptr)) {
         return call->fail(errors::validation(
             "Supplied AttributeValue has more than one datatypes set, must contain exactly one "
