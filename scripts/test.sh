@@ -12,6 +12,8 @@ WHAT=${2:-all}
 if [ "$WHAT" = all ]; then
   echo "== unit and integration tests (ctest)"
   (cd "$BUILD" && ctest --output-on-failure -j "$(nproc)")
+  echo "== fault-suite tools (linearizability checker)"
+  python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/fault"
   echo "== fuzzing with libFuzzer and sanitizers (scripts/fuzz.sh)"
   bash "$ROOT/scripts/fuzz.sh" "${SHOAL_FUZZ_SECONDS:-30}"
 fi
