@@ -5,6 +5,8 @@
 #   scripts/fleet.sh start|stop|status
 #   scripts/fleet.sh kill-node N      # kill -9 storage node N (1..3)
 #   scripts/fleet.sh start-node N     # (re)start storage node N
+#   scripts/fleet.sh pause-node N     # SIGSTOP storage node N (alive but silent)
+#   scripts/fleet.sh resume-node N    # SIGCONT it
 #
 # Settings (environment): SHOAL_RUN_DIR (.run), SHOAL_BUILD_DIR (build), SHOAL_NATS_PORT
 # (4222), SHOAL_PORT (router, 8000), SHOAL_ADMIN_BASE (9100: router +0, metadata +1, storage
@@ -99,6 +101,7 @@ stop() {
     [ -f "$f" ] || continue
     local pid; pid=$(cat "$f")
     if kill -0 "$pid" 2>/dev/null; then
+      kill -CONT "$pid" 2>/dev/null || true  # a paused process must run to shut down
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -KILL "$pid" 2>/dev/null || true
@@ -123,5 +126,10 @@ case "${1:-}" in
     f=$(pidfile "storage-n$2"); kill -KILL "$(cat "$f")" 2>/dev/null || true; rm -f "$f" ;;
   start-node)
     start_node "$2"; wait_http "http://127.0.0.1:$((ADMIN + 10 + $2))/readyz" "storage node n$2" ;;
-  *) echo "usage: $0 start|stop|status|kill-node N|start-node N" >&2; exit 2 ;;
+  pause-node)
+    kill -STOP "$(cat "$(pidfile "storage-n$2")")" ;;
+  resume-node)
+    kill -CONT "$(cat "$(pidfile "storage-n$2")")" ;;
+  *) echo "usage: $0 start|stop|status|kill-node N|start-node N|pause-node N|resume-node N" >&2
+     exit 2 ;;
 esac
