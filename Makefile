@@ -3,6 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 PYTHON ?= python3
+ZONES ?= local   # `make run ZONES=netns`: each zone in its own network namespace (root)
 
 .PHONY: all deps configure build run stop status test unit integration e2e conformance-ddblocal clean
 
@@ -20,10 +21,10 @@ build: configure
 # Starts the local fleet (nats-server, metadata, storage nodes n1..n3 in zones a/b/c, router
 # on :8000) and returns once the router answers.
 run: build
-	@SHOAL_BUILD_DIR=$(abspath $(BUILD_DIR)) bash scripts/fleet.sh start
+	@SHOAL_ZONES=$(strip $(ZONES)) SHOAL_BUILD_DIR=$(abspath $(BUILD_DIR)) bash scripts/fleet.sh start
 
 stop:
-	@bash scripts/fleet.sh stop
+	@SHOAL_ZONES=$(strip $(ZONES)) bash scripts/fleet.sh stop
 
 status:
 	@bash scripts/fleet.sh status

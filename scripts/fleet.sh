@@ -7,6 +7,12 @@
 #   scripts/fleet.sh start-node N     # (re)start storage node N
 #   scripts/fleet.sh pause-node N     # SIGSTOP storage node N (alive but silent)
 #   scripts/fleet.sh resume-node N    # SIGCONT it
+#   scripts/fleet.sh cut-zone Z       # (SHOAL_ZONES=netns) cut zone Z (a|b|c) off the network
+#   scripts/fleet.sh heal-zone Z      # reconnect it
+#
+# SHOAL_ZONES=netns runs each zone's storage node in its own network namespace, joined to
+# the others through a bridge (needs root): cutting a zone's link is a real partition. The
+# default (SHOAL_ZONES=local) runs everything on loopback; faults are kill-node/pause-node.
 #
 # Settings (environment): SHOAL_RUN_DIR (.run), SHOAL_BUILD_DIR (build), SHOAL_NATS_PORT
 # (4222), SHOAL_PORT (router, 8000), SHOAL_ADMIN_BASE (9100: router +0, metadata +1, storage
@@ -23,8 +29,19 @@ PORT=${SHOAL_PORT:-8000}
 ADMIN=${SHOAL_ADMIN_BASE:-9100}
 PARTITIONS=${SHOAL_PARTITIONS:-2}
 LEVEL=${SHOAL_LOG_LEVEL:-info}
-NATS_URL="nats://127.0.0.1:$NATS_PORT"
 ZONES=(zone-a zone-b zone-c)
+ZONE_MODE=${SHOAL_ZONES:-local}
+# netns mode: one /24 per fleet (so e2e and `make run` fleets can coexist), derived from the
+# NATS port; the bridge is .1 (where nats-server listens), zone a/b/c are .11/.12/.13.
+NET_ID=$((NATS_PORT % 250))
+SUBNET="10.213.$NET_ID"
+BRIDGE="shoalbr$NET_ID"
+if [ "$ZONE_MODE" = netns ]; then
+  NATS_HOST="$SUBNET.1"
+else
+  NATS_HOST=127.0.0.1
+fi
+NATS_URL="nats://$NATS_HOST:$NATS_PORT"
 
 mkdir -p "$RUN/logs" "$RUN/pids"
 
@@ -54,12 +71,49 @@ wait_http() {  # url, what, seconds
   done
 }
 
+zone_letter() { echo "abc" | cut -c"$1"; }            # node N lives in zone a/b/c
+netns_name() { echo "shoal$NET_ID-$1"; }               # per zone letter
+veth_name() { echo "shv$NET_ID$1"; }                   # root side of the zone's link
+node_host() {  # where node N's admin port is reachable from here
+  if [ "$ZONE_MODE" = netns ]; then echo "$SUBNET.$((10 + $1))"; else echo 127.0.0.1; fi
+}
+
+net_up() {  # bridge + one namespace per zone (idempotent)
+  [ "$(id -u)" -eq 0 ] || { echo "fleet: SHOAL_ZONES=netns needs root" >&2; exit 1; }
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link add "$BRIDGE" type bridge
+    ip addr add "$SUBNET.1/24" dev "$BRIDGE"
+    ip link set "$BRIDGE" up
+  fi
+  for n in 1 2 3; do
+    local z; z=$(zone_letter "$n")
+    local ns; ns=$(netns_name "$z")
+    local v; v=$(veth_name "$z")
+    ip netns list | grep -qw "$ns" && continue
+    ip netns add "$ns"
+    ip link add "$v" type veth peer name eth0 netns "$ns"
+    ip link set "$v" master "$BRIDGE" up
+    ip -n "$ns" addr add "$SUBNET.$((10 + n))/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$ns" link set lo up
+  done
+}
+
+net_down() {
+  for z in a b c; do
+    ip netns del "$(netns_name "$z")" 2>/dev/null || true  # takes its veth pair with it
+  done
+  ip link del "$BRIDGE" 2>/dev/null || true
+}
+
 start_node() {
   local n=$1
   local zone=${ZONES[$((n - 1))]}
-  launch "storage-n$n" "$BUILD/services/storage-node/shoal-storage-node" --node-id "n$n" \
-    --zone "$zone" --data-dir "$RUN/data/n$n" --nats "$NATS_URL" --log-level "$LEVEL" \
-    --admin-port $((ADMIN + 10 + n))
+  local wrap=()
+  if [ "$ZONE_MODE" = netns ]; then wrap=(ip netns exec "$(netns_name "$(zone_letter "$n")")"); fi
+  launch "storage-n$n" "${wrap[@]}" "$BUILD/services/storage-node/shoal-storage-node" \
+    --node-id "n$n" --zone "$zone" --data-dir "$RUN/data/n$n" --nats "$NATS_URL" \
+    --log-level "$LEVEL" --admin-port $((ADMIN + 10 + n))
 }
 
 start() {
@@ -68,10 +122,11 @@ start() {
     [ -x "$BUILD/$bin" ] || { echo "fleet: $BUILD/$bin missing; run make build" >&2; exit 1; }
   done
   mkdir -p "$RUN/data/nats" "$RUN/data/metadata"
-  echo "fleet: starting under $RUN"
-  launch nats nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$RUN/data/nats" -n shoal-local
+  echo "fleet: starting under $RUN (zones: $ZONE_MODE)"
+  if [ "$ZONE_MODE" = netns ]; then net_up; fi
+  launch nats nats-server -a "$NATS_HOST" -p "$NATS_PORT" -js -sd "$RUN/data/nats" -n shoal-local
   local i=0
-  until (exec 3<>"/dev/tcp/127.0.0.1/$NATS_PORT") 2>/dev/null; do
+  until (exec 3<>"/dev/tcp/$NATS_HOST/$NATS_PORT") 2>/dev/null; do
     i=$((i + 1)); [ $i -lt 100 ] || { echo "fleet: nats-server did not start" >&2; exit 1; }
     sleep 0.1
   done
@@ -81,8 +136,13 @@ start() {
   launch router "$BUILD/services/router/shoal-router" --port "$PORT" --nats "$NATS_URL" \
     --log-level "$LEVEL" --admin-port "$ADMIN"
   wait_http "http://127.0.0.1:$((ADMIN + 1))/readyz" metadata
-  for n in 1 2 3; do wait_http "http://127.0.0.1:$((ADMIN + 10 + n))/readyz" "storage node n$n"; done
+  : >"$RUN/endpoints.env"
+  for n in 1 2 3; do
+    wait_http "http://$(node_host "$n"):$((ADMIN + 10 + n))/readyz" "storage node n$n"
+    echo "STORAGE_ADMIN_$n=$(node_host "$n"):$((ADMIN + 10 + n))" >>"$RUN/endpoints.env"
+  done
   wait_http "http://127.0.0.1:$PORT/" router
+  wait_http "http://127.0.0.1:$ADMIN/readyz" "router (access keys)"
   # Tables are placed on registered nodes: wait until metadata has heard from all three.
   i=0
   until [ "$(curl -fsS "http://127.0.0.1:$((ADMIN + 1))/metrics" 2>/dev/null |
@@ -108,6 +168,8 @@ stop() {
     fi
     rm -f "$f"
   done
+  # Whatever mode it was started in: remove this fleet's namespaces and bridge if present.
+  if ip link show "$BRIDGE" >/dev/null 2>&1; then net_down; fi
   echo "fleet: stopped"
 }
 
@@ -125,11 +187,17 @@ case "${1:-}" in
   kill-node)
     f=$(pidfile "storage-n$2"); kill -KILL "$(cat "$f")" 2>/dev/null || true; rm -f "$f" ;;
   start-node)
-    start_node "$2"; wait_http "http://127.0.0.1:$((ADMIN + 10 + $2))/readyz" "storage node n$2" ;;
+    start_node "$2"; wait_http "http://$(node_host "$2"):$((ADMIN + 10 + $2))/readyz" "storage node n$2" ;;
+  cut-zone)
+    [ "$ZONE_MODE" = netns ] || { echo "fleet: cut-zone needs SHOAL_ZONES=netns" >&2; exit 2; }
+    ip link set "$(veth_name "$2")" down ;;
+  heal-zone)
+    [ "$ZONE_MODE" = netns ] || { echo "fleet: heal-zone needs SHOAL_ZONES=netns" >&2; exit 2; }
+    ip link set "$(veth_name "$2")" up ;;
   pause-node)
     kill -STOP "$(cat "$(pidfile "storage-n$2")")" ;;
   resume-node)
     kill -CONT "$(cat "$(pidfile "storage-n$2")")" ;;
-  *) echo "usage: $0 start|stop|status|kill-node N|start-node N|pause-node N|resume-node N" >&2
+  *) echo "usage: $0 start|stop|status|kill-node N|start-node N|pause-node N|resume-node N|cut-zone Z|heal-zone Z" >&2
      exit 2 ;;
 esac

@@ -13,7 +13,7 @@ if [ "$WHAT" = all ]; then
   echo "== unit and integration tests (ctest)"
   (cd "$BUILD" && ctest --output-on-failure -j "$(nproc)")
   echo "== fault-suite tools (linearizability checker)"
-  python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/fault"
+  SHOAL_BUILD_DIR="$BUILD" python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/fault"
   echo "== fuzzing with libFuzzer and sanitizers (scripts/fuzz.sh)"
   bash "$ROOT/scripts/fuzz.sh" "${SHOAL_FUZZ_SECONDS:-30}"
 fi

@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   if (common.admin_port > 0) {
     admin = std::make_unique<shoal::http::AdminServer>(
         static_cast<uint16_t>(common.admin_port), &registry,
-        [&nats] { return (*nats)->connected(); });
+        [&nats, &router] { return (*nats)->connected() && router.ready(); });
     if (auto s = admin->start(); !s.is_ok()) {
       spdlog::critical("admin port {}: {}", common.admin_port, s.to_string());
       return 1;

@@ -164,4 +164,11 @@ class Fleet:
         self.script("start-node", str(n))
 
     def storage_metrics_urls(self):
+        # fleet.sh records where each storage node's admin port is (a namespace address when
+        # zones run in network namespaces).
+        env = os.path.join(os.environ.get("SHOAL_RUN_DIR", ""), "endpoints.env")
+        if os.path.exists(env):
+            with open(env) as f:
+                hosts = dict(line.strip().split("=", 1) for line in f if "=" in line)
+            return [f"http://{hosts[f'STORAGE_ADMIN_{n}']}/metrics" for n in (1, 2, 3)]
         return [f"http://127.0.0.1:{self.admin_base + 10 + n}/metrics" for n in (1, 2, 3)]

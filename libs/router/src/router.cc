@@ -215,6 +215,10 @@ std::optional<api::ApiError> Router::Impl::authenticate(const http::Request& req
   return error;
 }
 
+bool Router::ready() const {
+  return impl_->options.accept_any_credentials || impl_->keys_loaded.load();
+}
+
 Status Router::start() {
   auto* impl = impl_.get();
   if (!impl->options.accept_any_credentials) impl->refresh_keys();

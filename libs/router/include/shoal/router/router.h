@@ -37,6 +37,8 @@ class Router {
 
   // Subscribes to metadata events (partition-map cache invalidation).
   Status start();
+  // Can verify signatures (access keys loaded, or any credentials accepted).
+  bool ready() const;
 
   // The HTTP handler. Thread-safe; never blocks.
   void handle(http::Request&& request, http::Responder responder);
