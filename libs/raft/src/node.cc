@@ -1,9 +1,21 @@
 #include "shoal/raft/node.h"
 
 #include <algorithm>
-#include <cassert>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
+
+// Invariants that must hold whatever the build type: a Raft node that breaks one would risk
+// acknowledged writes, so it stops the process (like a failed commit does).
+#define RAFT_CHECK(cond, what)                                                        \
+  do {                                                                                \
+    if (!(cond)) {                                                                    \
+      std::fprintf(stderr, "raft invariant violated at %s:%d: %s\n", __FILE__, __LINE__, \
+                   what);                                                             \
+      std::abort();                                                                   \
+    }                                                                                 \
+  } while (0)
 
 namespace shoal::raft {
 
@@ -44,13 +56,15 @@ Node::Node(Config config, HardState state, std::vector<Entry> log)
       commit_(state.commit),
       log_(std::move(log)),
       persisted_hs_(state) {
-  assert(cfg_.id != kNoNode && is_voter(cfg_.id));
-  assert(cfg_.election_ticks > 1 && cfg_.heartbeat_ticks > 0);
+  RAFT_CHECK(cfg_.id != kNoNode && is_voter(cfg_.id), "the node is one of the voters");
+  RAFT_CHECK(cfg_.election_ticks > 1 && cfg_.heartbeat_ticks > 0, "tick settings are positive");
   if (cfg_.lease_ticks <= 0) cfg_.lease_ticks = cfg_.election_ticks / 2;
   if (cfg_.max_inflight == 0) cfg_.max_inflight = 1;
   if (cfg_.max_entries_per_msg == 0) cfg_.max_entries_per_msg = 1;
-  for (size_t i = 0; i < log_.size(); ++i) assert(log_[i].index == i + 1);
-  assert(commit_ <= log_.size());
+  for (size_t i = 0; i < log_.size(); ++i) {
+    RAFT_CHECK(log_[i].index == i + 1, "the restored log is contiguous from index 1");
+  }
+  RAFT_CHECK(commit_ <= log_.size(), "the commit index is within the log");
   stable_ = log_.size();
   applied_ = std::min(cfg_.applied, commit_);
   now_ = 1;  // context 0 means "no send time"
@@ -330,14 +344,14 @@ void Node::step_candidate(const Message& m) {
 }
 
 void Node::truncate_from(uint64_t index) {
-  assert(index > commit_ && "committed entries are never overwritten");
+  RAFT_CHECK(index > commit_, "committed entries are never overwritten");
   log_.resize(index - 1);
   stable_ = std::min(stable_, index - 1);
   ready_stable_ = std::min(ready_stable_, index - 1);
 }
 
 void Node::append_local(Entry e) {
-  assert(e.index == last_index() + 1);
+  RAFT_CHECK(e.index == last_index() + 1, "entries are appended contiguously");
   log_.push_back(std::move(e));
 }
 
