@@ -30,6 +30,7 @@ void set_status(common::v1::Status* out, const Status& s) {
   out->set_message(s.message());
 }
 
+// The reply carrying `s` (OK included).
 template <class Resp>
 std::string error_reply(const Status& s) {
   Resp r;
@@ -413,65 +414,55 @@ std::string MetadataService::update_table(const std::string& payload) {
   return resp.SerializeAsString();
 }
 
+Status MetadataService::edit_table(const std::string& name,
+                                   const std::function<Status(meta::v1::Table*)>& edit) {
+  std::lock_guard lock(mu_);
+  auto it = tables_.find(name);
+  if (it == tables_.end()) return not_found(name);
+  if (it->second.status() == meta::v1::TABLE_STATUS_DELETING) {
+    return failed_precondition("deleted");
+  }
+  meta::v1::Table t = it->second;  // applied only once persisted
+  SHOAL_RETURN_IF_ERROR(edit(&t));
+  if (t.SerializeAsString() == it->second.SerializeAsString()) return Status::ok();
+  SHOAL_RETURN_IF_ERROR(persist_table(t));
+  it->second = std::move(t);
+  return Status::ok();
+}
+
 std::string MetadataService::tag_resource(const std::string& payload) {
-  using Resp = meta::v1::TagResourceResponse;
   meta::v1::TagResourceRequest req;
   if (!req.ParseFromString(payload)) {
-    return error_reply<Resp>(invalid_argument("unparsable request"));
+    return error_reply<meta::v1::TagResourceResponse>(invalid_argument("unparsable request"));
   }
-  {
-    std::lock_guard lock(mu_);
-    auto it = tables_.find(req.name());
-    if (it == tables_.end()) return error_reply<Resp>(not_found(req.name()));
-    if (it->second.status() == meta::v1::TABLE_STATUS_DELETING) {
-      return error_reply<Resp>(failed_precondition("deleted"));
-    }
-    meta::v1::Table t = it->second;
+  return error_reply<meta::v1::TagResourceResponse>(edit_table(req.name(), [&](auto* t) {
     for (const auto& tag : req.tags()) {
-      auto same = std::find_if(t.mutable_tags()->begin(), t.mutable_tags()->end(),
+      auto same = std::find_if(t->mutable_tags()->begin(), t->mutable_tags()->end(),
                                [&](const auto& x) { return x.key() == tag.key(); });
-      if (same != t.mutable_tags()->end()) same->set_value(tag.value());
-      else *t.add_tags() = tag;
+      if (same != t->mutable_tags()->end()) same->set_value(tag.value());
+      else *t->add_tags() = tag;
     }
-    if (t.tags_size() > kMaxTags) {
-      return error_reply<Resp>(invalid_argument(
-          "Number of Tags exceed the current limit for the provided ResourceArn"));
+    if (t->tags_size() > kMaxTags) {
+      return invalid_argument(
+          "Number of Tags exceed the current limit for the provided ResourceArn");
     }
-    if (auto s = persist_table(t); !s.is_ok()) return error_reply<Resp>(s);
-    it->second = std::move(t);
-  }
-  Resp resp;
-  set_status(resp.mutable_status(), Status::ok());
-  return resp.SerializeAsString();
+    return Status::ok();
+  }));
 }
 
 std::string MetadataService::untag_resource(const std::string& payload) {
-  using Resp = meta::v1::UntagResourceResponse;
   meta::v1::UntagResourceRequest req;
   if (!req.ParseFromString(payload)) {
-    return error_reply<Resp>(invalid_argument("unparsable request"));
+    return error_reply<meta::v1::UntagResourceResponse>(invalid_argument("unparsable request"));
   }
-  {
-    std::lock_guard lock(mu_);
-    auto it = tables_.find(req.name());
-    if (it == tables_.end()) return error_reply<Resp>(not_found(req.name()));
-    if (it->second.status() == meta::v1::TABLE_STATUS_DELETING) {
-      return error_reply<Resp>(failed_precondition("deleted"));
-    }
-    meta::v1::Table t = it->second;
+  return error_reply<meta::v1::UntagResourceResponse>(edit_table(req.name(), [&](auto* t) {
     std::set<std::string> drop(req.tag_keys().begin(), req.tag_keys().end());
-    auto* tags = t.mutable_tags();
+    auto* tags = t->mutable_tags();
     tags->erase(std::remove_if(tags->begin(), tags->end(),
                                [&](const auto& x) { return drop.count(x.key()) > 0; }),
                 tags->end());
-    if (t.tags_size() != it->second.tags_size()) {
-      if (auto s = persist_table(t); !s.is_ok()) return error_reply<Resp>(s);
-      it->second = std::move(t);
-    }
-  }
-  Resp resp;
-  set_status(resp.mutable_status(), Status::ok());
-  return resp.SerializeAsString();
+    return Status::ok();
+  }));
 }
 
 std::string MetadataService::list_tags_of_resource(const std::string& payload) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,10 @@ class MetadataService {
   std::string list_tables(const std::string& payload);
   std::string delete_table(const std::string& payload);
   std::string update_table(const std::string& payload);
+  // Applies `edit` to a copy of table `name` (which must exist and not be DELETING) and
+  // persists the result if it changed.
+  Status edit_table(const std::string& name,
+                    const std::function<Status(meta::v1::Table*)>& edit);
   std::string tag_resource(const std::string& payload);
   std::string untag_resource(const std::string& payload);
   std::string list_tags_of_resource(const std::string& payload);
