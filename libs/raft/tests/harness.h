@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "shoal/raft/node.h"
@@ -14,14 +15,57 @@ namespace shoal::raft::testing {
 
 struct Disk {
   HardState hs;
-  std::vector<Entry> log;
-  std::vector<Entry> applied;
+  SnapshotMeta snap;       // latest snapshot (index 0: none)
+  std::string snap_data;   // its state machine image
+  std::vector<Entry> log;  // entries after snap.index
+  std::vector<Entry> applied;  // the state machine: every entry applied, from index 1
 };
+
+// The test state machine image: the applied entries, one per line "index term type data".
+inline std::string encode_applied(const std::vector<Entry>& applied, uint64_t upto) {
+  std::string s;
+  for (const Entry& e : applied) {
+    if (e.index > upto) break;
+    s += std::to_string(e.index) + " " + std::to_string(e.term) + " " +
+         std::to_string(static_cast<int>(e.type)) + " " + std::to_string(e.data.size()) + " " +
+         e.data + "\n";
+  }
+  return s;
+}
+inline std::vector<Entry> decode_applied(const std::string& s) {
+  std::vector<Entry> out;
+  size_t pos = 0;
+  auto num = [&] {
+    size_t end = s.find(' ', pos);
+    uint64_t v = std::stoull(s.substr(pos, end - pos));
+    pos = end + 1;
+    return v;
+  };
+  while (pos < s.size()) {
+    Entry e;
+    e.index = num();
+    e.term = num();
+    e.type = static_cast<EntryType>(num());
+    size_t len = num();
+    e.data = s.substr(pos, len);
+    pos += len + 1;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
 
 class TestCluster {
  public:
   explicit TestCluster(size_t n, bool pre_vote = true, uint64_t seed = 1) {
     for (size_t i = 1; i <= n; ++i) voters_.push_back(i);
+    disks_.resize(n + 1);
+    nodes_.resize(n + 1);
+    for (NodeId id = 1; id <= n; ++id) restart(id, pre_vote, seed);
+  }
+  // Nodes 1..n whose initial configuration is `voters` (the others start as non-members,
+  // waiting to be added).
+  TestCluster(size_t n, std::vector<NodeId> voters, bool pre_vote = true, uint64_t seed = 1)
+      : voters_(std::move(voters)) {
     disks_.resize(n + 1);
     nodes_.resize(n + 1);
     for (NodeId id = 1; id <= n; ++id) restart(id, pre_vote, seed);
@@ -40,9 +84,28 @@ class TestCluster {
 
   // Rebuilds node `id` from what its disk holds.
   void restart(NodeId id, bool pre_vote = true, uint64_t seed = 1) {
-    disks_[id].applied.clear();
-    nodes_[id] = std::make_unique<Node>(config(id, pre_vote, seed), disks_[id].hs,
-                                        disks_[id].log);
+    Disk& d = disks_[id];
+    d.applied = decode_applied(d.snap_data);  // the state machine restarts from the snapshot
+    if (d.snap.index == 0) {
+      nodes_[id] = std::make_unique<Node>(config(id, pre_vote, seed), d.hs, d.log);
+    } else {
+      nodes_[id] = std::make_unique<Node>(config(id, pre_vote, seed), d.hs, d.snap, d.log);
+    }
+  }
+
+  // The embedding saves its state machine up to `index` and lets the node compact.
+  Status compact(NodeId id, uint64_t index) {
+    Node& n = *nodes_[id];
+    Disk& d = disks_[id];
+    if (index <= d.snap.index) return Status::ok();
+    SnapshotMeta meta = n.snapshot_meta_at(index);
+    std::string data = encode_applied(d.applied, index);
+    Status st = n.compact(index);
+    if (!st.is_ok()) return st;
+    d.log.erase(d.log.begin(), d.log.begin() + static_cast<ptrdiff_t>(index - d.snap.index));
+    d.snap = meta;
+    d.snap_data = std::move(data);
+    return st;
   }
   void replace(NodeId id, const Config& c, HardState hs, std::vector<Entry> log) {
     disks_[id].hs = hs;
@@ -62,11 +125,26 @@ class TestCluster {
         Ready rd = n.ready();
         Disk& d = disks_[id];
         if (rd.hard_state) d.hs = *rd.hard_state;
+        if (rd.snapshot) {
+          ++snapshots_installed;
+          d.snap = rd.snapshot->meta;
+          d.snap_data = rd.snapshot->data;
+          d.applied = decode_applied(d.snap_data);
+          d.log.clear();
+        }
         if (!rd.entries.empty()) {
-          d.log.resize(rd.entries.front().index - 1);
+          d.log.resize(rd.entries.front().index - d.snap.index - 1);
           d.log.insert(d.log.end(), rd.entries.begin(), rd.entries.end());
         }
-        for (auto& m : rd.messages) net_.push_back(std::move(m));
+        for (auto& m : rd.messages) {
+          if (m.type == MessageType::kSnapshot) {
+            // Send our own durable state machine image instead of the bare meta.
+            ++snapshots_sent;
+            m.snapshot->meta = d.snap;
+            m.snapshot->data = d.snap_data;
+          }
+          net_.push_back(std::move(m));
+        }
         for (auto& e : rd.committed) d.applied.push_back(e);
         n.advance();
       }
@@ -127,6 +205,7 @@ class TestCluster {
     return kNoNode;
   }
 
+  size_t snapshots_sent = 0, snapshots_installed = 0;
   std::set<NodeId> isolated_;
   std::function<bool(const Message&)> drop;
   std::deque<Message> net_;
