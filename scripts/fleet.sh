@@ -124,7 +124,12 @@ start() {
   mkdir -p "$RUN/data/nats" "$RUN/data/metadata"
   echo "fleet: starting under $RUN (zones: $ZONE_MODE)"
   if [ "$ZONE_MODE" = netns ]; then net_up; fi
-  launch nats nats-server -a "$NATS_HOST" -p "$NATS_PORT" -js -sd "$RUN/data/nats" -n shoal-local
+  # Raft appends carry up to 16 entries of up to 400 KB items: 8 MB messages (NATS' default
+  # is 1 MB).
+  # A client that stops answering pings (cut off, SIGSTOPped) loses its subscriptions after
+  # ~6 s, so requests to it fail fast with "no responders" instead of timing out.
+  printf 'max_payload: 8MB\nping_interval: "2s"\nping_max: 3\n' >"$RUN/nats.conf"
+  launch nats nats-server -c "$RUN/nats.conf" -a "$NATS_HOST" -p "$NATS_PORT" -js -sd "$RUN/data/nats" -n shoal-local
   local i=0
   until (exec 3<>"/dev/tcp/$NATS_HOST/$NATS_PORT") 2>/dev/null; do
     i=$((i + 1)); [ $i -lt 100 ] || { echo "fleet: nats-server did not start" >&2; exit 1; }

@@ -25,6 +25,11 @@ int main(int argc, char** argv) {
   app.add_option("--http-threads", threads, "HTTP I/O threads")->envname("SHOAL_HTTP_THREADS");
   app.add_option("--request-timeout-ms", timeout_ms, "deadline of one API request");
   app.add_option("--region", options.region, "region reported in ARNs")->envname("SHOAL_REGION");
+  app.add_option("--zone", options.zone, "this router's zone (topology.kubernetes.io/zone)")
+      ->envname("SHOAL_ZONE");
+  app.add_flag("--follower-reads", options.follower_reads,
+               "serve eventually consistent reads from the replica in --zone")
+      ->envname("SHOAL_FOLLOWER_READS");
   std::string auth_mode = "verify";
   app.add_option("--auth", auth_mode,
                  "verify: check SigV4 signatures against metadata's access keys; any: accept any "

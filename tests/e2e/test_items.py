@@ -1,6 +1,7 @@
 """PutItem, GetItem and DeleteItem through boto3, with every attribute type."""
 import random
 import re
+import time
 import urllib.request
 from decimal import Context, Decimal
 
@@ -71,23 +72,37 @@ def test_put_get_roundtrip_of_every_type_across_partitions(ddb, make_table, flee
 
     if fleet_if_any is None:
         return  # not a local Shoal fleet: placement cannot be observed
-    # Where did the items land? Each storage node reports items per replica.
+    # Where did the items land? Each storage node reports items per replica. Every partition
+    # is a Raft group with one replica per zone, so each of the three nodes ends up holding
+    # all 1,000 items (followers apply a moment after the leader acknowledged), spread over
+    # at least two partitions, and the partitions' leaders report their items too.
     table_id = ddb.describe_table(TableName=table)["Table"]["TableId"]
-    per_node = {}
-    partitions = set()
-    for n, metrics_url in enumerate(fleet_if_any.storage_metrics_urls(), start=1):
-        text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
-        for m in re.finditer(r'^shoal_storage_replica_items\{([^}]*)\} (\S+)$', text, re.M):
-            labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
-            if labels.get("table_id") != table_id:
-                continue
-            count = int(float(m.group(2)))
-            if count > 0:
-                per_node[n] = per_node.get(n, 0) + count
-                partitions.add(labels["partition"])
-    assert sum(per_node.values()) == 1000, per_node
+
+    def placement():
+        per_node, partitions, leaders = {}, set(), 0
+        for n, metrics_url in enumerate(fleet_if_any.storage_metrics_urls(), start=1):
+            text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
+            for m in re.finditer(r'^shoal_storage_replica_(items|leader)\{([^}]*)\} (\S+)$', text, re.M):
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
+                if labels.get("table_id") != table_id:
+                    continue
+                value = int(float(m.group(3)))
+                if m.group(1) == "leader":
+                    leaders += value
+                elif value > 0:
+                    per_node[n] = per_node.get(n, 0) + value
+                    partitions.add(labels["partition"])
+        return per_node, partitions, leaders
+
+    deadline = time.monotonic() + 10
+    while True:
+        per_node, partitions, leaders = placement()
+        if list(per_node.values()) == [1000, 1000, 1000] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert per_node == {1: 1000, 2: 1000, 3: 1000}, per_node
     assert len(partitions) >= 2, partitions
-    assert len(per_node) >= 2, per_node
+    assert leaders == len(partitions), (leaders, partitions)
 
 
 def test_put_overwrites_and_delete_removes(ddb, make_table):

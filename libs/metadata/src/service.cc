@@ -154,11 +154,14 @@ Status MetadataService::place_partitions_locked(meta::v1::Table* t, int count, i
   }
   // Current load per node: replicas of every table in the catalog.
   std::map<std::string, int> load;
+  std::map<std::string, int> leads;  // designated first leaders, to spread leadership
   for (const auto& n : live) load[n.node_id()] = 0;
   for (const auto& [_, other] : tables_)
-    for (const auto& p : other.partitions())
+    for (const auto& p : other.partitions()) {
       for (const auto& r : p.replica_node_ids())
         if (load.count(r)) ++load[r];
+      if (p.replica_node_ids_size()) ++leads[p.replica_node_ids(0)];
+    }
 
   const unsigned __int128 space = static_cast<unsigned __int128>(1) << 64;
   for (int i = 0; i < count; ++i) {
@@ -178,8 +181,21 @@ Status MetadataService::place_partitions_locked(meta::v1::Table* t, int count, i
       if (p->replica_node_ids_size() == rf) break;
       if (!used_zones.insert(n->zone()).second) continue;
       p->add_replica_node_ids(n->node_id());
+      p->add_replica_raft_ids(static_cast<uint64_t>(p->replica_node_ids_size()));
+      p->add_replica_zones(n->zone());
       ++load[n->node_id()];
     }
+    // Replica 0 is the designated first leader: the member that leads the fewest.
+    int first = 0;
+    for (int j = 1; j < p->replica_node_ids_size(); ++j) {
+      if (leads[p->replica_node_ids(j)] < leads[p->replica_node_ids(first)]) first = j;
+    }
+    if (first != 0) {
+      p->mutable_replica_node_ids()->SwapElements(0, first);
+      p->mutable_replica_raft_ids()->SwapElements(0, first);
+      p->mutable_replica_zones()->SwapElements(0, first);
+    }
+    ++leads[p->replica_node_ids(0)];
     p->set_leader_node_id(p->replica_node_ids(0));
   }
   return Status::ok();
@@ -490,9 +506,19 @@ std::string MetadataService::heartbeat(const std::string& payload) {
   std::vector<std::string> orphans;
   {
     std::lock_guard lock(mu_);
-    std::set<std::string> known;
-    for (const auto& [_, t] : tables_)
-      for (const auto& p : t.partitions()) known.insert(p.partition_id());
+    std::map<std::string, meta::v1::Partition*> known;
+    for (auto& [_, t] : tables_)
+      for (auto& p : *t.mutable_partitions()) known.emplace(p.partition_id(), &p);
+    // Leaders as the storage nodes see them (routers start from these and then follow the
+    // hints replicas give). Kept in memory: a restarted metadata relearns them in a second.
+    for (const auto& id : req.led_partition_ids()) {
+      auto it = known.find(id);
+      if (it == known.end()) continue;
+      const auto& ids = it->second->replica_node_ids();
+      if (std::find(ids.begin(), ids.end(), req.node().node_id()) != ids.end()) {
+        it->second->set_leader_node_id(req.node().node_id());
+      }
+    }
     for (const auto& id : req.hosted_partition_ids()) {
       // Only ids this catalog could have issued: a wiped or foreign catalog must never make
       // nodes drop data it does not know about.
@@ -587,7 +613,13 @@ void MetadataService::reconcile_once() {
     bool creating = t.status() == meta::v1::TABLE_STATUS_CREATING;
     bool all_ok = true;
     for (const auto& p : t.partitions()) {
-      for (const auto& node : p.replica_node_ids()) {
+      // The designated first leader (replica 0) is opened last: it campaigns as soon as it
+      // opens, and its peers are there to vote.
+      std::vector<int> order;
+      for (int i = 1; i < p.replica_node_ids_size(); ++i) order.push_back(i);
+      if (p.replica_node_ids_size() > 0) order.push_back(0);
+      for (int i : order) {
+        const std::string& node = p.replica_node_ids(i);
         if (!creating) {
           std::lock_guard lock(mu_);
           auto n = nodes_.find(node);
@@ -605,6 +637,13 @@ void MetadataService::reconcile_once() {
         d->set_partition_id(p.partition_id());
         d->set_hash_lo(p.hash_lo());
         d->set_hash_hi(p.hash_hi());
+        for (int j = 0; j < p.replica_node_ids_size(); ++j) {
+          auto* peer = d->add_peers();
+          peer->set_node_id(p.replica_node_ids(j));
+          peer->set_raft_id(j < p.replica_raft_ids_size() ? p.replica_raft_ids(j)
+                                                          : static_cast<uint64_t>(j + 1));
+          if (j < p.replica_zones_size()) peer->set_zone(p.replica_zones(j));
+        }
         auto reply = nats_->request_sync(subjects_.node_admin(node), req.SerializeAsString(), 2s);
         storage::v1::AdminResponse resp;
         if (!reply.ok() || !resp.ParseFromString(*reply) ||

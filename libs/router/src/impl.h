@@ -138,6 +138,19 @@ struct Router::Impl {
                 std::function<void(storage::v1::DataResponse&&)> done);
 
   std::string table_arn(std::string_view name) const;
+
+  // Where each partition's leader is, as replicas last told us (falls back to metadata's
+  // view). Followed on every item request; corrected by stale-route answers.
+  // Nodes that just failed to answer (timeout, no responders) are suspect for a few
+  // seconds: hints naming them are not followed (their peers may not have noticed yet).
+  std::mutex hints_mu;
+  std::unordered_map<std::string, std::string> leader_hints;  // partition id -> node id
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> suspect_until;
+  bool suspect_locked(const std::string& node) const;
+  std::string leader_of(const meta::v1::Partition& p);
+  void note_leader(const meta::v1::Partition& p, const std::string& node);
+  void node_answered(const std::string& node);
+  void skip_node(const meta::v1::Partition& p, const std::string& node);
 };
 
 // ---- helpers shared by handlers -----------------------------------------------------------

@@ -104,6 +104,53 @@ void Router::Impl::data_rpc(const CallPtr& call, const std::string& table_name,
             });
 }
 
+bool Router::Impl::suspect_locked(const std::string& node) const {
+  auto it = suspect_until.find(node);
+  return it != suspect_until.end() && std::chrono::steady_clock::now() < it->second;
+}
+
+std::string Router::Impl::leader_of(const meta::v1::Partition& p) {
+  std::lock_guard lock(hints_mu);
+  std::string guess;
+  if (auto it = leader_hints.find(p.partition_id()); it != leader_hints.end()) {
+    guess = it->second;
+  } else if (!p.leader_node_id().empty()) {
+    guess = p.leader_node_id();
+  } else if (p.replica_node_ids_size()) {
+    guess = p.replica_node_ids(0);
+  }
+  if (!suspect_locked(guess)) return guess;
+  // The likely leader is not answering: ask a replica that is (it redirects or is elected).
+  for (const auto& n : p.replica_node_ids()) {
+    if (!suspect_locked(n)) return n;
+  }
+  return guess;
+}
+
+void Router::Impl::note_leader(const meta::v1::Partition& p, const std::string& node) {
+  const auto& ids = p.replica_node_ids();
+  if (std::find(ids.begin(), ids.end(), node) == ids.end()) return;  // stale hint
+  std::lock_guard lock(hints_mu);
+  leader_hints[p.partition_id()] = node;
+}
+
+void Router::Impl::node_answered(const std::string& node) {
+  std::lock_guard lock(hints_mu);
+  if (!suspect_until.empty()) suspect_until.erase(node);
+}
+
+void Router::Impl::skip_node(const meta::v1::Partition& p, const std::string& node) {
+  std::lock_guard lock(hints_mu);
+  suspect_until[node] = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  // Guess the next replica; it knows the leader if it is not it.
+  const auto& ids = p.replica_node_ids();
+  auto it = std::find(ids.begin(), ids.end(), node);
+  if (it == ids.end() || ids.size() < 2) return;
+  ++it;
+  if (it == ids.end()) it = ids.begin();
+  leader_hints[p.partition_id()] = *it;
+}
+
 void Router::Impl::data_call(const CallPtr& call, const std::string& table_name,
                              std::shared_ptr<storage::v1::DataRequest> request, DataDone done,
                              int attempt) {
@@ -116,45 +163,80 @@ void Router::Impl::data_call(const CallPtr& call, const std::string& table_name,
       }
       return done(api::errors::from_status(table.status()), std::move(none));
     }
-    const TableInfo& t = **table;
+    TableInfoPtr info = *table;
+    const TableInfo& t = *info;
     if (!t.active() || (!request->table_id().empty() && t.table.table_id() != request->table_id())) {
       return done(api::errors::resource_not_found(), std::move(none));
     }
     request->set_table_id(t.table.table_id());
     const auto* p = t.partition_for(request->hash());
-    if (!p || p->leader_node_id().empty()) {
+    if (!p || p->replica_node_ids_size() == 0) {
       return done(api::errors::from_status(unavailable("no partition for hash")), std::move(none));
     }
     request->set_partition_id(p->partition_id());
     request->set_map_epoch(t.table.map_epoch());
-    auto retry = [this, call, table_name, request, done, attempt](const Status& why) mutable {
-      cache.invalidate(table_name);
-      if (call->past_deadline() || attempt >= 20) {
+    const auto op = request->op();
+    const bool is_write = op == storage::v1::DATA_OP_PUT || op == storage::v1::DATA_OP_DELETE ||
+                          op == storage::v1::DATA_OP_UPDATE;
+    // Eventually consistent reads may go to the replica in the router's own zone.
+    std::string target;
+    if (!is_write && !request->consistent_read() && options.follower_reads && !options.zone.empty()) {
+      for (int i = 0; i < p->replica_zones_size() && i < p->replica_node_ids_size(); ++i) {
+        if (p->replica_zones(i) == options.zone) target = p->replica_node_ids(i);
+      }
+    }
+    request->set_any_replica(!target.empty() && attempt == 0);
+    if (target.empty() || attempt > 0) target = leader_of(*p);
+
+    // `refresh`: the map may have moved (range not owned): ask metadata again.
+    auto retry = [this, call, table_name, request, done, attempt](const Status& why,
+                                                                 bool refresh) mutable {
+      if (refresh) cache.invalidate(table_name);
+      if (call->past_deadline()) {
         return done(api::errors::from_status(why), storage::v1::DataResponse());
       }
       if (attempt == 0) return data_call(call, table_name, request, std::move(done), 1);
-      // Back off so a restarting node or a moving map has time to settle; the timer thread
+      // Back off so an election or a restarting node has time to settle; the timer thread
       // waits, never a NATS or HTTP thread.
-      auto delay = std::chrono::milliseconds(std::min(5 << std::min(attempt, 6), 200));
+      auto delay = std::chrono::milliseconds(std::min(5 << std::min(attempt, 6), 100));
       after(delay, [this, call, table_name, request, done, attempt]() mutable {
         data_call(call, table_name, request, std::move(done), attempt + 1);
       });
     };
-    nats->request(subjects.node_data(p->leader_node_id()), request->SerializeAsString(),
-                  options.rpc_timeout, [done, retry](Result<std::string> reply) mutable {
-                    if (!reply.ok()) return retry(reply.status());
-                    storage::v1::DataResponse resp;
-                    if (!resp.ParseFromString(*reply)) {
-                      return done(api::errors::internal_server_error("bad storage reply"),
-                                  std::move(resp));
-                    }
-                    Status st = status_from_proto(resp.status());
-                    if (st.code() == Code::kStaleRoute || st.code() == Code::kUnavailable) {
-                      return retry(st);
-                    }
-                    if (!st.is_ok()) return done(api::errors::from_status(st), std::move(resp));
-                    done(std::nullopt, std::move(resp));
-                  });
+    nats->request(
+        subjects.node_data(target), request->SerializeAsString(), options.rpc_timeout,
+        [this, info, p, target, is_write, done, retry](Result<std::string> reply) mutable {
+          if (!reply.ok()) {
+            if (reply.status().code() == Code::kDeadlineExceeded && is_write) {
+              // The write may or may not have been applied: only the client can decide
+              // whether to retry (a conditional write would otherwise fail on its own
+              // effect). DynamoDB answers such cases with a 500 too. The node may be cut
+              // off: the next request tries another replica.
+              skip_node(*p, target);
+              return done(api::errors::internal_server_error("write outcome unknown: " +
+                                                             reply.status().message()),
+                          storage::v1::DataResponse());
+            }
+            // No responders (the node is down) or a read timed out: try another replica.
+            skip_node(*p, target);
+            return retry(reply.status(), false);
+          }
+          node_answered(target);
+          storage::v1::DataResponse resp;
+          if (!resp.ParseFromString(*reply)) {
+            return done(api::errors::internal_server_error("bad storage reply"), std::move(resp));
+          }
+          Status st = status_from_proto(resp.status());
+          if (st.code() == Code::kStaleRoute) {
+            // Not the leader (nothing was applied): follow its hint, or wait for the election.
+            if (!resp.leader_node_id().empty()) note_leader(*p, resp.leader_node_id());
+            return retry(st, resp.leader_node_id().empty() &&
+                                 st.message().starts_with("key range not owned"));
+          }
+          if (st.code() == Code::kUnavailable) return retry(st, false);
+          if (!st.is_ok()) return done(api::errors::from_status(st), std::move(resp));
+          done(std::nullopt, std::move(resp));
+        });
   });
 }
 

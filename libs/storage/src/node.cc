@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "raft_transport.h"
 #include "replica.h"
 #include "shoal/meta/v1/meta.pb.h"
 
@@ -36,6 +37,26 @@ StorageNode::StorageNode(std::shared_ptr<nats::Connection> nats, subjects::Subje
                            .Name("shoal_storage_replica_writes_total")
                            .Help("Writes applied by each partition replica hosted by this node")
                            .Register(*registry_);
+    leader_gauge_ = &metrics::BuildGauge()
+                         .Name("shoal_storage_replica_leader")
+                         .Help("1 when this node's replica is its partition's Raft leader")
+                         .Register(*registry_);
+    term_gauge_ = &metrics::BuildGauge()
+                       .Name("shoal_storage_raft_term")
+                       .Help("Current Raft term of each partition replica")
+                       .Register(*registry_);
+    commit_gauge_ = &metrics::BuildGauge()
+                         .Name("shoal_storage_raft_commit_index")
+                         .Help("Highest log index each replica knows to be committed")
+                         .Register(*registry_);
+    applied_gauge_ = &metrics::BuildGauge()
+                          .Name("shoal_storage_raft_applied_index")
+                          .Help("Highest log index each replica has applied")
+                          .Register(*registry_);
+    elections_counter_ = &metrics::BuildCounter()
+                              .Name("shoal_storage_raft_leaderships_total")
+                              .Help("Times each replica became its partition's leader")
+                              .Register(*registry_);
   }
 }
 
@@ -57,6 +78,7 @@ Status StorageNode::start() {
   if (!meta.ok()) return meta.status();
   meta_cf_ = *meta;
   committer_ = std::make_unique<store::GroupCommitter>(store_.get(), options_.sync);
+  outbox_ = std::make_unique<RaftOutbox>(nats_, subjects_, options_.node_id);
 
   caf_config_ = std::make_unique<caf::actor_system_config>();
   system_ = std::make_unique<caf::actor_system>(*caf_config_);
@@ -85,7 +107,12 @@ Status StorageNode::start() {
                                 [this](nats::MessagePtr m) { on_admin(std::move(m)); });
   if (!admin.ok()) return admin.status();
   admin_sub_.emplace(std::move(admin).value());
+  auto raft = nats_->subscribe(subjects_.node_raft(options_.node_id), "",
+                               [this](nats::MessagePtr m) { on_raft(std::move(m)); });
+  if (!raft.ok()) return raft.status();
+  raft_sub_.emplace(std::move(raft).value());
   heartbeat_ = std::thread([this] { heartbeat_loop(); });
+  ticker_ = std::thread([this] { tick_loop(); });
   ready_ = true;
   return Status::ok();
 }
@@ -94,8 +121,10 @@ void StorageNode::stop() {
   if (stopping_.exchange(true)) return;
   ready_ = false;
   data_sub_.reset();
+  raft_sub_.reset();
   admin_sub_.reset();
   if (heartbeat_.joinable()) heartbeat_.join();
+  if (ticker_.joinable()) ticker_.join();
   {
     std::unique_lock lock(mu_);
     for (auto& [_, r] : replicas_) caf::anon_send_exit(r->actor, caf::exit_reason::user_shutdown);
@@ -103,6 +132,7 @@ void StorageNode::stop() {
   }
   if (system_) system_->await_all_actors_done();
   committer_.reset();  // drains queued commits
+  outbox_.reset();
   system_.reset();
   log_cf_.reset();
   meta_cf_.reset();
@@ -132,6 +162,36 @@ void StorageNode::on_data(nats::MessagePtr msg) {
   caf::anon_send(target, std::move(call));
 }
 
+void StorageNode::on_raft(nats::MessagePtr msg) {
+  storage::v1::RaftBatch batch;
+  if (!batch.ParseFromString(msg->data)) {
+    spdlog::warn("storage {}: unparsable raft batch", options_.node_id);
+    return;
+  }
+  std::shared_lock lock(mu_);
+  for (const auto& env : batch.messages()) {
+    auto it = replicas_.find(env.partition_id());
+    if (it == replicas_.end()) continue;  // not open (yet, or any more): Raft retries
+    auto m = std::make_shared<raft::Message>();
+    if (!from_proto(env.message(), m.get())) {
+      spdlog::warn("storage {}: malformed raft message for {} from {}", options_.node_id,
+                   env.partition_id(), batch.from_node());
+      continue;
+    }
+    caf::anon_send(it->second->actor, RaftMessagePtr(std::move(m)));
+  }
+}
+
+void StorageNode::tick_loop() {
+  auto next = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    next += options_.tick_interval;
+    std::this_thread::sleep_until(next);
+    std::shared_lock lock(mu_);
+    for (const auto& [_, r] : replicas_) caf::anon_send(r->actor, tick_atom_v);
+  }
+}
+
 Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool create) {
   const std::string& pid = d.partition_id();
   {
@@ -139,21 +199,26 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
     if (replicas_.count(pid)) return Status::ok();  // idempotent
   }
   auto env = std::make_shared<ReplicaEnv>();
+  env->self_node = options_.node_id;
   env->store = store_.get();
   env->committer = committer_.get();
+  env->outbox = outbox_.get();
+  env->election_ticks = options_.election_ticks;
+  env->tick_interval = options_.tick_interval;
   env->log_cf = log_cf_;
   env->meta_cf = meta_cf_;
   env->nats = nats_;
   env->counters = std::make_shared<ReplicaCounters>();
-  env->log_retention = options_.log_retention;
   auto cf = store_->create_family(data_family_name(pid));
   if (!cf.ok()) return cf.status();
   env->data_cf = *cf;
 
   std::string raw;
+  bool fresh = false;
   if (store_->get(meta_cf_, meta_key(pid), &raw).is_ok()) {
     if (!env->record.ParseFromString(raw)) return internal_error("corrupt record of " + pid);
   } else {
+    fresh = true;
     if (!create) return internal_error("no record for replica " + pid);
     *env->record.mutable_replica() = d;
     store::Batch b;
@@ -166,12 +231,23 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
   auto replica = std::make_shared<Replica>();
   replica->env = env;
   replica->actor = system_->spawn(replica_actor, env);
+  // A new group's designated first leader (peers[0]) is opened last by metadata and
+  // campaigns at once, so a new table has a leader without waiting out an election timeout.
+  const auto peers = group_peers(env->record.replica(), options_.node_id);
+  if (fresh && peers.front().node_id() == options_.node_id) {
+    caf::anon_send(replica->actor, campaign_atom_v);
+  }
   if (items_gauge_) {
     const auto& rd = env->record.replica();
     metrics::Labels labels{{"table_id", rd.table_id()}, {"partition", pid}};
-    auto counters = env->counters;
-    items_gauge_->AddCallback(labels, [counters] { return double(counters->items.load()); });
-    writes_counter_->AddCallback(labels, [counters] { return double(counters->writes.load()); });
+    auto c = env->counters;
+    items_gauge_->AddCallback(labels, [c] { return double(c->items.load()); });
+    writes_counter_->AddCallback(labels, [c] { return double(c->writes.load()); });
+    leader_gauge_->AddCallback(labels, [c] { return c->leader.load() ? 1.0 : 0.0; });
+    term_gauge_->AddCallback(labels, [c] { return double(c->term.load()); });
+    commit_gauge_->AddCallback(labels, [c] { return double(c->commit_index.load()); });
+    applied_gauge_->AddCallback(labels, [c] { return double(c->applied_index.load()); });
+    elections_counter_->AddCallback(labels, [c] { return double(c->elections_won.load()); });
   }
   std::unique_lock lock(mu_);
   replicas_.emplace(pid, std::move(replica));
@@ -205,12 +281,18 @@ Status StorageNode::drop_replica(const std::string& pid) {
       metrics::Labels labels{{"table_id", replica->env->record.replica().table_id()}, {"partition", pid}};
       items_gauge_->RemoveCallback(labels);
       writes_counter_->RemoveCallback(labels);
+      leader_gauge_->RemoveCallback(labels);
+      term_gauge_->RemoveCallback(labels);
+      commit_gauge_->RemoveCallback(labels);
+      applied_gauge_->RemoveCallback(labels);
+      elections_counter_->RemoveCallback(labels);
     }
   }
   SHOAL_RETURN_IF_ERROR(store_->drop_family(data_family_name(pid)));
   store::Batch b;
   b.erase_range(log_cf_, pid + "/", log_prefix_end(pid));
   b.erase(meta_cf_, meta_key(pid));
+  b.erase(meta_cf_, raft_state_key(pid));
   SHOAL_RETURN_IF_ERROR(store_->write(b, /*sync=*/true));
   spdlog::info("storage {}: replica {} dropped", options_.node_id, pid);
   return Status::ok();
@@ -233,6 +315,9 @@ void StorageNode::on_admin(nats::MessagePtr msg) {
           *out->mutable_replica() = r->env->record.replica();
           out->set_item_count(r->env->counters->items.load());
           out->set_applied_index(r->env->counters->applied_index.load());
+          out->set_leader(r->env->counters->leader.load());
+          out->set_term(r->env->counters->term.load());
+          out->set_commit_index(r->env->counters->commit_index.load());
         }
         break;
       }
@@ -252,7 +337,10 @@ void StorageNode::heartbeat_loop() {
     hb.mutable_node()->set_zone(options_.zone);
     {
       std::shared_lock lock(mu_);
-      for (const auto& [pid, _] : replicas_) hb.add_hosted_partition_ids(pid);
+      for (const auto& [pid, r] : replicas_) {
+        hb.add_hosted_partition_ids(pid);
+        if (r->env->counters->leader.load()) hb.add_led_partition_ids(pid);
+      }
     }
     auto r = nats_->request_sync(subjects_.meta_rpc(subjects::Subjects::kHeartbeat),
                                  hb.SerializeAsString(), 2s);

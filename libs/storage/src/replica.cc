@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <functional>
 
 #include "reads.h"
 #include "shoal/expr/eval.h"
@@ -141,122 +142,448 @@ std::string log_key(const std::string& partition_id, uint64_t index) {
 }
 std::string log_prefix_end(const std::string& partition_id) { return partition_id + "0"; }  // '/'+1
 std::string meta_key(const std::string& partition_id) { return "replica/" + partition_id; }
+std::string raft_state_key(const std::string& partition_id) { return "raft/" + partition_id; }
 std::string data_family_name(const std::string& partition_id) { return "r/" + partition_id; }
+
+std::vector<storage::v1::Peer> group_peers(const storage::v1::ReplicaDescriptor& d,
+                                           const std::string& self_node) {
+  std::vector<storage::v1::Peer> peers(d.peers().begin(), d.peers().end());
+  if (peers.empty()) {
+    storage::v1::Peer p;
+    p.set_raft_id(1);
+    p.set_node_id(self_node);
+    peers.push_back(std::move(p));
+  }
+  return peers;
+}
+
+namespace {
+
+using Self = caf::stateful_actor<ReplicaState>*;
+
+[[noreturn]] void die(const ReplicaState& st, const char* what, const Status& s) {
+  // In-memory Raft state already counts what failed to reach disk: continuing could
+  // acknowledge what is not durable. A storage node that cannot write stops; restart recovers.
+  spdlog::critical("replica {}: {} failed: {}; stopping the node", st.partition_id, what,
+                   s.to_string());
+  std::abort();
+}
+
+std::string leader_node(const ReplicaState& st) {
+  auto it = st.peer_nodes.find(st.raft->leader());
+  return it == st.peer_nodes.end() ? std::string() : it->second;
+}
+
+// The request was not proposed here (or its entry was overwritten): safe to retry elsewhere.
+void respond_not_leader(const ReplicaState& st, const std::string& reply_subject,
+                        std::string_view why = "not the leader") {
+  storage::v1::DataResponse resp;
+  std::string leader = leader_node(st);
+  set_status(resp.mutable_status(),
+             stale_route(std::string(why) + " of " + st.partition_id +
+                         (leader.empty() ? "; election in progress" : "; leader=" + leader)));
+  resp.set_leader_node_id(leader);
+  respond(*st.env, reply_subject, resp);
+}
+
+void serve_read(ReplicaState& st, const DataCall& call) {
+  auto& env = *st.env;
+  const auto& req = call.request;
+  env.counters->reads.fetch_add(1, std::memory_order_relaxed);
+  storage::v1::DataResponse resp;
+  if (req.op() == storage::v1::DATA_OP_QUERY || req.op() == storage::v1::DATA_OP_SCAN) {
+    Status s = read_range(env, req, &resp);
+    set_status(resp.mutable_status(), s);
+    return respond(env, call.reply_subject, resp);
+  }
+  std::string value;
+  Status s = env.store->get(env.data_cf, item::storage_key(req.hash(), req.pk(), req.sk()), &value);
+  if (s.is_ok()) {
+    resp.set_found(true);
+    resp.set_item(std::move(value));
+  } else if (s.code() != Code::kNotFound) {
+    return respond_error(env, call.reply_subject, s);
+  }
+  set_status(resp.mutable_status(), Status::ok());
+  respond(env, call.reply_subject, resp);
+}
+
+void publish_status(ReplicaState& st) {
+  auto& c = *st.env->counters;
+  c.leader.store(st.leader, std::memory_order_relaxed);
+  c.term.store(st.raft->term(), std::memory_order_relaxed);
+  c.commit_index.store(st.raft->commit_index(), std::memory_order_relaxed);
+  c.applied_index.store(st.raft->applied_index(), std::memory_order_relaxed);
+  c.items.store(st.item_count, std::memory_order_relaxed);
+}
+
+// After every input to the Raft node: notice leadership changes.
+void check_role(ReplicaState& st) {
+  bool now_leader = st.raft->role() == raft::Role::kLeader;
+  if (now_leader && (!st.leader || st.leader_term != st.raft->term())) {
+    st.leader = true;
+    st.leader_term = st.raft->term();
+    // The new leader's no-op is its last entry. Until it is applied, earlier terms' entries
+    // may still be unapplied here, so writes (decided against applied state) wait for it.
+    st.leader_ready_index = st.raft->last_index();
+    st.pending.clear();
+    st.env->counters->elections_won.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("replica {}: leader in term {}", st.partition_id, st.leader_term);
+  } else if (!now_leader && st.leader) {
+    st.leader = false;
+    st.pending.clear();
+    for (const auto& call : st.blocked_writes) respond_not_leader(st, call->reply_subject);
+    st.blocked_writes.clear();
+    for (const auto& r : st.reads) respond_not_leader(st, r.call->reply_subject);
+    st.reads.clear();
+    spdlog::info("replica {}: no longer leader (term {}, leader {})", st.partition_id,
+                 st.raft->term(), leader_node(st));
+  }
+  publish_status(st);
+}
+
+void propose_write(Self self, const DataCallPtr& call);
+void drive(Self self);
+
+void catch_up_ticks(ReplicaState& st) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto interval = st.env->tick_interval;
+  int due = 0;
+  while (st.next_tick <= now) {
+    st.next_tick += interval;
+    ++due;
+  }
+  // After a long pause, twice the election timeout is as good as any more.
+  due = std::min(due, 4 * st.env->election_ticks);
+  for (int i = 0; i < due; ++i) st.raft->tick();
+  for (auto& r : st.reads) r.ticks_left -= due;
+  if (due > 0) check_role(st);
+}
+
+// Strongly consistent reads: served by a leader holding its lease once everything committed
+// when the read was admitted (its read index) is applied.
+void process_reads(ReplicaState& st) {
+  std::deque<ReplicaState::DeferredRead> keep;
+  for (auto& r : st.reads) {
+    if (!r.have_index && st.raft->has_lease()) {
+      r.have_index = true;
+      r.read_index = st.raft->commit_index();
+    }
+    if (r.have_index && st.raft->applied_index() >= r.read_index) {
+      serve_read(st, *r.call);
+    } else if (r.ticks_left <= 0) {
+      respond_error(*st.env, r.call->reply_subject,
+                    unavailable("leader of " + st.partition_id + " holds no read lease yet"));
+    } else {
+      keep.push_back(std::move(r));
+    }
+  }
+  st.reads = std::move(keep);
+}
+
+void unblock_writes(Self self) {
+  auto& st = self->state;
+  while (st.leader && st.raft->applied_index() >= st.leader_ready_index &&
+         !st.blocked_writes.empty()) {
+    DataCallPtr call = std::move(st.blocked_writes.front());
+    st.blocked_writes.pop_front();
+    propose_write(self, call);
+  }
+}
+
+// Second half of a Raft turn, once its hard state and entries are durable: send, apply,
+// acknowledge, advance.
+void finish_turn(Self self, raft::Ready& rd) {
+  auto& st = self->state;
+  auto& env = *st.env;
+  for (const auto& m : rd.messages) {
+    auto it = st.peer_nodes.find(m.to);
+    if (it != st.peer_nodes.end()) env.outbox->send(it->second, st.partition_id, m);
+  }
+  if (!rd.committed.empty()) {
+    store::Batch batch;
+    uint64_t writes = 0;
+    for (const auto& e : rd.committed) {
+      if (e.type != raft::EntryType::kNormal) continue;
+      storage::v1::LogEntry le;
+      if (!le.ParseFromString(e.data)) die(st, "decoding committed entry", internal_error("bad entry"));
+      if (le.op() == storage::v1::DATA_OP_PUT) batch.put(env.data_cf, le.key(), le.item());
+      else batch.erase(env.data_cf, le.key());
+      st.item_count = static_cast<uint64_t>(static_cast<int64_t>(st.item_count) + le.item_delta());
+      ++writes;
+      if (auto it = st.pending.find(le.key()); it != st.pending.end() && it->second.index == e.index) {
+        st.pending.erase(it);
+      }
+    }
+    storage::v1::ReplicaRecord record = env.record;
+    record.set_applied_index(rd.committed.back().index);
+    record.set_item_count(st.item_count);
+    batch.put(env.meta_cf, meta_key(st.partition_id), record.SerializeAsString());
+    // Not synced: the entries are durable in the log, and a replica that loses this write
+    // re-applies them from its recorded applied index at restart.
+    if (Status s = env.store->write(batch, /*sync=*/false); !s.is_ok()) die(st, "apply", s);
+    env.counters->writes.fetch_add(writes, std::memory_order_relaxed);
+    for (const auto& e : rd.committed) {
+      auto [lo, hi] = st.waiters.equal_range(e.index);
+      for (auto it = lo; it != hi; ++it) {
+        if (it->second.term == e.term) {
+          respond(env, it->second.reply_subject, *it->second.resp);
+        } else {
+          respond_not_leader(st, it->second.reply_subject, "write superseded by a new leader");
+        }
+      }
+      st.waiters.erase(lo, hi);
+    }
+  }
+  st.raft->advance();
+  check_role(st);
+  unblock_writes(self);
+  if (!st.reads.empty()) process_reads(st);
+}
+
+// First half of a Raft turn: take the Ready, persist what must be durable before anything
+// produced with it leaves this node (via the node's group commit), then finish_turn.
+void drive(Self self) {
+  auto& st = self->state;
+  auto& env = *st.env;
+  while (!st.turn && st.raft->has_ready()) {
+    raft::Ready rd = st.raft->ready();
+    bool sync = !rd.entries.empty();
+    store::Batch batch;
+    bool write = false;
+    if (!rd.entries.empty()) {
+      write = true;
+      const uint64_t first = rd.entries.front().index, last = rd.entries.back().index;
+      // A conflicting suffix beyond the new entries goes away (point deletes: no range
+      // tombstones in the log family).
+      for (uint64_t i = std::max(first, last + 1); i <= st.log_last; ++i) {
+        batch.erase(env.log_cf, log_key(st.partition_id, i));
+      }
+      storage::v1::RaftEntry pe;
+      for (const auto& e : rd.entries) {
+        to_proto(e, &pe);
+        batch.put(env.log_cf, log_key(st.partition_id, e.index), pe.SerializeAsString());
+      }
+      st.log_last = last;
+    }
+    if (rd.hard_state) {
+      write = true;
+      // Term and vote must be durable before any message of this turn; a commit index alone
+      // can be re-learned, so commit-only changes skip the fsync.
+      if (rd.hard_state->term != st.persisted.term || rd.hard_state->vote != st.persisted.vote) {
+        sync = true;
+      }
+      st.persisted = *rd.hard_state;
+      storage::v1::RaftHardState hs;
+      hs.set_term(rd.hard_state->term);
+      hs.set_vote(rd.hard_state->vote);
+      hs.set_commit(rd.hard_state->commit);
+      batch.put(env.meta_cf, raft_state_key(st.partition_id), hs.SerializeAsString());
+    }
+    if (sync) {
+      uint64_t seq = ++st.turn_seq;
+      st.turn = std::move(rd);
+      env.committer->submit(std::move(batch),
+                            [actor = caf::actor_cast<caf::actor>(self), seq](const Status& s) {
+                              if (!s.is_ok()) {
+                                spdlog::critical("raft log write failed: {}; stopping the node",
+                                                 s.to_string());
+                                std::abort();
+                              }
+                              caf::anon_send(actor, persisted_atom_v, seq);
+                            });
+      return;
+    }
+    if (write) {
+      if (Status s = env.store->write(batch, /*sync=*/false); !s.is_ok()) die(st, "raft state", s);
+    }
+    finish_turn(self, rd);
+  }
+}
+
+void propose_write(Self self, const DataCallPtr& call) {
+  auto& st = self->state;
+  auto& env = *st.env;
+  const auto& req = call->request;
+  std::string skey = item::storage_key(req.hash(), req.pk(), req.sk());
+
+  // The previous image: a proposed, not yet applied write wins over what is stored.
+  std::optional<std::string> previous;
+  const ReplicaState::Pending* seen = nullptr;
+  if (auto it = st.pending.find(skey); it != st.pending.end()) {
+    previous = it->second.image;
+    seen = &it->second;
+  } else {
+    std::string value;
+    Status s = env.store->get(env.data_cf, skey, &value);
+    if (s.is_ok()) previous = std::move(value);
+    else if (s.code() != Code::kNotFound) return respond_error(env, call->reply_subject, s);
+  }
+
+  auto resp = std::make_shared<storage::v1::DataResponse>();
+  set_status(resp->mutable_status(), Status::ok());
+  WriteOutcome out;
+  Status decided = decide_write(req, previous, &out, resp.get());
+  if (!decided.is_ok() || out.condition_failed) {
+    if (!decided.is_ok()) {
+      resp = std::make_shared<storage::v1::DataResponse>();
+      set_status(resp->mutable_status(), decided);
+    }
+    if (!seen) return respond(env, call->reply_subject, *resp);
+    // Decided against a write that is not committed yet: answer once it is.
+    st.waiters.emplace(seen->index, ReplicaState::Waiter{seen->term, call->reply_subject, std::move(resp)});
+    return;
+  }
+  bool is_put = out.image.has_value();
+
+  // The entry holds the resulting image, so applying it is deterministic on every replica.
+  storage::v1::LogEntry entry;
+  entry.set_op(is_put ? storage::v1::DATA_OP_PUT : storage::v1::DATA_OP_DELETE);
+  entry.set_key(skey);
+  if (is_put) entry.set_item(*out.image);
+  entry.set_item_delta(is_put && !previous ? 1 : (!is_put && previous ? -1 : 0));
+  auto id = st.raft->propose(entry.SerializeAsString());
+  if (!id.ok()) return respond_not_leader(st, call->reply_subject);
+
+  resp->set_applied_index(id->index);
+  st.pending[skey] = ReplicaState::Pending{id->index, id->term, std::move(out.image)};
+  {
+    // Entries of an older term at this index were overwritten: never applied.
+    auto [lo, hi] = st.waiters.equal_range(id->index);
+    for (auto it = lo; it != hi; ++it) {
+      respond_not_leader(st, it->second.reply_subject, "write superseded by a new leader");
+    }
+    st.waiters.erase(lo, hi);
+  }
+  st.waiters.emplace(id->index, ReplicaState::Waiter{id->term, call->reply_subject, std::move(resp)});
+  drive(self);
+}
+
+void handle_data(Self self, const DataCallPtr& call) {
+  auto& st = self->state;
+  auto& env = *st.env;
+  const auto& req = call->request;
+  const auto& d = env.record.replica();
+  if (req.table_id() != d.table_id() || req.hash() < d.hash_lo() || req.hash() > d.hash_hi()) {
+    return respond_error(env, call->reply_subject,
+                         stale_route("key range not owned by replica " + d.partition_id()));
+  }
+  switch (req.op()) {
+    case storage::v1::DATA_OP_GET:
+    case storage::v1::DATA_OP_QUERY:
+    case storage::v1::DATA_OP_SCAN:
+      if (!req.consistent_read() && (st.leader || req.any_replica())) return serve_read(st, *call);
+      if (!st.leader) return respond_not_leader(st, call->reply_subject);
+      st.reads.push_back({call, false, 0, env.read_wait_ticks});
+      return process_reads(st);
+    case storage::v1::DATA_OP_PUT:
+    case storage::v1::DATA_OP_DELETE:
+    case storage::v1::DATA_OP_UPDATE:
+      if (!st.leader) return respond_not_leader(st, call->reply_subject);
+      if (st.raft->applied_index() < st.leader_ready_index) {
+        st.blocked_writes.push_back(call);
+        return;
+      }
+      return propose_write(self, call);
+    default:
+      return respond_error(env, call->reply_subject, invalid_argument("unknown data op"));
+  }
+}
+
+// Rebuilds the Raft node from what earlier turns persisted.
+Status restore(ReplicaState& st) {
+  auto& env = *st.env;
+  const auto peers = group_peers(env.record.replica(), env.self_node);
+  raft::Config cfg;
+  for (const auto& p : peers) {
+    st.peer_nodes[p.raft_id()] = p.node_id();
+    cfg.voters.push_back(p.raft_id());
+    if (p.node_id() == env.self_node) cfg.id = p.raft_id();
+  }
+  if (cfg.id == raft::kNoNode) return internal_error("node is not a member of " + st.partition_id);
+  cfg.election_ticks = env.election_ticks;
+  cfg.heartbeat_ticks = 1;
+  cfg.max_entries_per_msg = 16;
+  cfg.seed = std::hash<std::string>{}(st.partition_id + "@" + env.self_node);
+  cfg.applied = env.record.applied_index();
+
+  raft::HardState hs;
+  std::string raw;
+  if (env.store->get(env.meta_cf, raft_state_key(st.partition_id), &raw).is_ok()) {
+    storage::v1::RaftHardState p;
+    if (!p.ParseFromString(raw)) return internal_error("corrupt raft state of " + st.partition_id);
+    hs = {p.term(), p.vote(), p.commit()};
+  }
+  std::vector<raft::Entry> log;
+  auto it = env.store->iterator(env.log_cf);
+  const std::string begin = st.partition_id + "/", end = log_prefix_end(st.partition_id);
+  for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+    storage::v1::RaftEntry pe;
+    raft::Entry e;
+    if (!pe.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
+        !from_proto(pe, &e) || e.index != log.size() + 1) {
+      return internal_error("corrupt raft log of " + st.partition_id);
+    }
+    log.push_back(std::move(e));
+  }
+  st.log_last = log.size();
+  hs.commit = std::min<uint64_t>(hs.commit, log.size());
+  if (cfg.applied > hs.commit) hs.commit = std::min<uint64_t>(cfg.applied, log.size());
+  st.persisted = hs;
+  st.raft = std::make_unique<raft::Node>(std::move(cfg), hs, std::move(log));
+  return Status::ok();
+}
+
+}  // namespace
 
 caf::behavior replica_actor(caf::stateful_actor<ReplicaState>* self,
                             std::shared_ptr<ReplicaEnv> env) {
   auto& st = self->state;
   st.env = env;
-  st.last_index = env->record.applied_index();
+  st.partition_id = env->record.replica().partition_id();
   st.item_count = env->record.item_count();
+  if (Status s = restore(st); !s.is_ok()) {
+    spdlog::critical("replica {}: {}", st.partition_id, s.to_string());
+    self->quit(caf::exit_reason::user_shutdown);
+    return {};
+  }
+  publish_status(st);
+  st.next_tick = std::chrono::steady_clock::now() + env->tick_interval;
 
   return {
       [self](const DataCallPtr& call) {
-        auto& st = self->state;
-        auto& env = *st.env;
-        const auto& req = call->request;
-        const auto& d = env.record.replica();
-        if (req.table_id() != d.table_id() || req.hash() < d.hash_lo() || req.hash() > d.hash_hi()) {
-          return respond_error(env, call->reply_subject,
-                               stale_route("key range not owned by replica " + d.partition_id()));
-        }
-        if (req.op() == storage::v1::DATA_OP_QUERY || req.op() == storage::v1::DATA_OP_SCAN) {
-          env.counters->reads.fetch_add(1, std::memory_order_relaxed);
-          storage::v1::DataResponse resp;
-          Status s = read_range(env, req, &resp);
-          set_status(resp.mutable_status(), s);
-          return respond(env, call->reply_subject, resp);
-        }
-        std::string skey = item::storage_key(req.hash(), req.pk(), req.sk());
-
-        if (req.op() == storage::v1::DATA_OP_GET) {
-          env.counters->reads.fetch_add(1, std::memory_order_relaxed);
-          storage::v1::DataResponse resp;
-          std::string value;
-          Status s = env.store->get(env.data_cf, skey, &value);
-          if (s.is_ok()) {
-            resp.set_found(true);
-            resp.set_item(std::move(value));
-          } else if (s.code() != Code::kNotFound) {
-            return respond_error(env, call->reply_subject, s);
-          }
-          set_status(resp.mutable_status(), Status::ok());
-          return respond(env, call->reply_subject, resp);
-        }
-
-        if (req.op() != storage::v1::DATA_OP_PUT && req.op() != storage::v1::DATA_OP_DELETE &&
-            req.op() != storage::v1::DATA_OP_UPDATE) {
-          return respond_error(env, call->reply_subject, invalid_argument("unknown data op"));
-        }
-
-        // The previous image: a pending (not yet durable) write wins over what is stored.
-        std::optional<std::string> previous;
-        if (auto it = st.pending.find(skey); it != st.pending.end()) {
-          previous = it->second.image;
-        } else {
-          std::string value;
-          Status s = env.store->get(env.data_cf, skey, &value);
-          if (s.is_ok()) previous = std::move(value);
-          else if (s.code() != Code::kNotFound) return respond_error(env, call->reply_subject, s);
-        }
-
-        auto resp = std::make_shared<storage::v1::DataResponse>();
-        set_status(resp->mutable_status(), Status::ok());
-        WriteOutcome out;
-        if (Status s = decide_write(req, previous, &out, resp.get()); !s.is_ok()) {
-          return respond_error(env, call->reply_subject, s);
-        }
-        if (out.condition_failed) return respond(env, call->reply_subject, *resp);
-        bool is_put = out.image.has_value();
-
-        // Log -> apply: the entry holds the resulting image, so applying it is deterministic.
-        // Replication (Raft) will ship exactly these entries; here commit is the local fsync.
-        uint64_t index = ++st.last_index;
-        if (is_put && !previous) ++st.item_count;
-        if (!is_put && previous) --st.item_count;
-        storage::v1::LogEntry entry;
-        entry.set_index(index);
-        entry.set_op(is_put ? storage::v1::DATA_OP_PUT : storage::v1::DATA_OP_DELETE);
-        entry.set_key(skey);
-        if (is_put) entry.set_item(*out.image);
-
-        storage::v1::ReplicaRecord record = env.record;
-        record.set_applied_index(index);
-        record.set_item_count(st.item_count);
-
-        store::Batch batch;
-        const std::string& part = env.record.replica().partition_id();
-        batch.put(env.log_cf, log_key(part, index), entry.SerializeAsString());
-        if (index > env.log_retention) batch.erase(env.log_cf, log_key(part, index - env.log_retention));
-        if (is_put) batch.put(env.data_cf, skey, *out.image);
-        else batch.erase(env.data_cf, skey);
-        batch.put(env.meta_cf, meta_key(part), record.SerializeAsString());
-
-        resp->set_applied_index(index);
-        st.pending[skey] = ReplicaState::Pending{index, std::move(out.image)};
-        uint64_t items = st.item_count;
-        env.committer->submit(
-            std::move(batch),
-            [envp = st.env, reply = call->reply_subject, resp, index, items, skey,
-             actor = caf::actor_cast<caf::actor>(self)](const Status& s) mutable {
-              if (!s.is_ok()) {
-                // The in-memory state already counts this entry: continuing would diverge
-                // from disk. A storage node that cannot write stops; restart recovers.
-                spdlog::critical("replica {}: commit failed: {}; stopping the node",
-                                 envp->record.replica().partition_id(), s.to_string());
-                std::abort();
-              }
-              envp->counters->applied_index.store(index, std::memory_order_relaxed);
-              envp->counters->items.store(items, std::memory_order_relaxed);
-              envp->counters->writes.fetch_add(1, std::memory_order_relaxed);
-              respond(*envp, reply, *resp);
-              caf::anon_send(actor, committed_atom_v, index, std::move(skey));
-            });
+        catch_up_ticks(self->state);
+        handle_data(self, call);
       },
-      [self](committed_atom, uint64_t index, const std::string& key) {
-        auto& pending = self->state.pending;
-        auto it = pending.find(key);
-        if (it != pending.end() && it->second.index == index) pending.erase(it);
+      [self](const RaftMessagePtr& m) {
+        auto& st = self->state;
+        catch_up_ticks(st);
+        st.raft->step(*m);
+        check_role(st);
+        drive(self);
+      },
+      [self](tick_atom) {
+        auto& st = self->state;
+        catch_up_ticks(st);
+        if (!st.reads.empty()) process_reads(st);
+        drive(self);
+      },
+      [self](campaign_atom) {
+        auto& st = self->state;
+        catch_up_ticks(st);
+        if (Status s = st.raft->campaign(); !s.is_ok()) {
+          spdlog::warn("replica {}: campaign: {}", st.partition_id, s.to_string());
+        }
+        check_role(st);
+        drive(self);
+      },
+      [self](persisted_atom, uint64_t seq) {
+        auto& st = self->state;
+        if (!st.turn || seq != st.turn_seq) return;
+        raft::Ready rd = std::move(*st.turn);
+        st.turn.reset();
+        finish_turn(self, rd);
+        drive(self);
       },
   };
 }

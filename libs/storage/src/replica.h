@@ -1,13 +1,19 @@
 #pragma once
-// The replica actor: the only writer of its partition's key range.
+// The replica actor: one member of a partition's Raft group. The leader is the only writer of
+// its partition's key range; every member applies the committed log to its data family.
 
 #include <caf/all.hpp>
 
+#include <deque>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "raft_transport.h"
 #include "shoal/nats/connection.h"
+#include "shoal/raft/node.h"
 #include "shoal/storage/actors.h"
 #include "shoal/storage/node.h"
 #include "shoal/store/group_commit.h"
@@ -17,14 +23,18 @@ namespace shoal::storage {
 // Everything a replica actor needs; owned by StorageNode::Replica, shared with the actor.
 struct ReplicaEnv {
   storage::v1::ReplicaRecord record;  // descriptor + state at start
+  std::string self_node;
   store::Store* store = nullptr;
   store::GroupCommitter* committer = nullptr;
+  RaftOutbox* outbox = nullptr;
   store::CfPtr data_cf;
   store::CfPtr log_cf;
   store::CfPtr meta_cf;
   std::shared_ptr<nats::Connection> nats;
   std::shared_ptr<ReplicaCounters> counters;
-  size_t log_retention = 1024;
+  int election_ticks = 10;
+  std::chrono::steady_clock::duration tick_interval = std::chrono::milliseconds(100);
+  int read_wait_ticks = 15;  // a strongly consistent read waits this long for a lease
 };
 
 struct StorageNode::Replica {
@@ -36,22 +46,68 @@ struct StorageNode::Replica {
 std::string log_key(const std::string& partition_id, uint64_t index);
 std::string log_prefix_end(const std::string& partition_id);  // exclusive end of its range
 std::string meta_key(const std::string& partition_id);
+std::string raft_state_key(const std::string& partition_id);
 std::string data_family_name(const std::string& partition_id);
+
+// The group's members; a descriptor without peers (single-replica data written before Raft)
+// is a group of one: this node, raft id 1.
+std::vector<storage::v1::Peer> group_peers(const storage::v1::ReplicaDescriptor& d,
+                                           const std::string& self_node);
 
 caf::behavior replica_actor(caf::stateful_actor<struct ReplicaState>* self,
                             std::shared_ptr<ReplicaEnv> env);
 
 struct ReplicaState {
   std::shared_ptr<ReplicaEnv> env;
-  uint64_t last_index = 0;  // last log index assigned (log -> apply)
+  std::unique_ptr<raft::Node> raft;
+  std::map<raft::NodeId, std::string> peer_nodes;  // raft id -> storage node id
+  std::string partition_id;
   uint64_t item_count = 0;
-  // Writes handed to the group commit but not yet durable, by storage key: the image the
-  // next write of that key must see as "previous" (nullopt = deleted).
+  uint64_t log_last = 0;      // last log index written to the log family
+  raft::HardState persisted;  // last hard state written
+  // The Raft clock follows the steady clock: every input first catches up on the ticks due
+  // (the ticker's tick_atom only wakes an idle replica). A replica that was paused (SIGSTOP,
+  // a starved process) therefore sees its lease expire before it serves anything.
+  std::chrono::steady_clock::time_point next_tick;
+
+  // A Raft turn whose hard state and entries are with the group commit; the next turn waits.
+  std::optional<raft::Ready> turn;
+  uint64_t turn_seq = 0;
+
+  // Leadership as last seen (checked after every step and tick).
+  bool leader = false;
+  uint64_t leader_term = 0;
+  uint64_t leader_ready_index = 0;  // the new leader's first entry; writes wait for its apply
+
+  // Leader: writes proposed but not applied yet, by storage key: the image the next write of
+  // that key must see as "previous" (nullopt = deleted).
   struct Pending {
     uint64_t index;
+    uint64_t term;
     std::optional<std::string> image;
   };
   std::unordered_map<std::string, Pending> pending;
+  // Answers waiting for the entry (index, term) to be applied: a proposed write's success,
+  // and answers decided against a pending image (a failed condition, an invalid update):
+  // those must not leave before the write they saw is committed, or a reader could still
+  // see the older value afterwards. If another entry lands at that index instead, the
+  // request was not applied and gets a stale-route answer (the router retries it).
+  struct Waiter {
+    uint64_t term;
+    std::string reply_subject;
+    std::shared_ptr<storage::v1::DataResponse> resp;
+  };
+  std::multimap<uint64_t, Waiter> waiters;
+  std::deque<DataCallPtr> blocked_writes;  // arrived before the new leader was ready
+  // Strongly consistent reads waiting for a lease and for the read index to be applied.
+  struct DeferredRead {
+    DataCallPtr call;
+    bool have_index = false;
+    uint64_t read_index = 0;
+    int ticks_left = 0;
+  };
+  std::deque<DeferredRead> reads;
+
   static inline const char* name = "shoal.replica";
 };
 

@@ -31,7 +31,7 @@ namespace shoal::metadata {
 struct MetadataOptions {
   std::string data_dir;
   int default_partitions = 2;     // initial partitions of a new table
-  int replication_factor = 1;     // replicas per partition, one per zone (3 once Raft lands)
+  int replication_factor = 3;     // replicas per partition (a Raft group), one per zone
   std::chrono::milliseconds node_timeout{5000};  // no heartbeat for this long = not alive
   std::chrono::milliseconds reconcile_interval{200};
   // SigV4 access keys (id, secret) the routers verify signatures with. Served to routers on

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -83,7 +84,13 @@ class NatsServerProcess {
     std::string bin = find_nats_server();
     std::string port = std::to_string(port_);
     std::string store = dir_.string();
-    std::vector<std::string> args = {bin, "-a", "127.0.0.1", "-p", port, "-js", "-sd", store};
+    // As the fleet runs it (scripts/fleet.sh): Raft appends need messages above 1 MB.
+    std::string conf = (dir_ / "nats.conf").string();
+    if (FILE* f = std::fopen(conf.c_str(), "w")) {
+      std::fputs("max_payload: 8MB\n", f);
+      std::fclose(f);
+    }
+    std::vector<std::string> args = {bin, "-c", conf, "-a", "127.0.0.1", "-p", port, "-js", "-sd", store};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

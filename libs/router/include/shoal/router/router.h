@@ -20,13 +20,19 @@ namespace shoal::router {
 
 struct RouterOptions {
   std::chrono::milliseconds request_timeout{10000};  // whole request, incl. retries
-  std::chrono::milliseconds rpc_timeout{3000};       // one NATS round trip
+  // One NATS round trip. A write that times out has an unknown outcome and fails with a 500;
+  // a read that times out is retried on another replica.
+  std::chrono::milliseconds rpc_timeout{2000};
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
   // SigV4: false = verify every signature against the access keys metadata holds;
   // true = accept any well-formed credentials, as DynamoDB Local does.
   bool accept_any_credentials = false;
   std::chrono::seconds access_key_refresh{30};
+  // The router's zone; with follower_reads, eventually consistent reads go to the replica
+  // in this zone (when the partition has one) instead of the leader.
+  std::string zone;
+  bool follower_reads = false;
 };
 
 class Router {

@@ -9,16 +9,19 @@
 //   (DataCallPtr)                   -> an item request from NATS; the actor answers on
 //                                      NATS itself (reply subject in the call), possibly
 //                                      after the group commit made the write durable.
-//   (committed_atom, uint64 index, std::string key)
-//                                   -> the entry `index` touching `key` is durable; the
-//                                      actor forgets its pending image of `key` if no newer
-//                                      write replaced it.
+//   (RaftMessagePtr)                -> a Raft message from a peer replica (over NATS).
+//   (tick_atom)                     -> one Raft tick (StorageNode's ticker, every tick_interval).
+//   (campaign_atom)                 -> the designated first leader of a new group campaigns.
+//   (persisted_atom, uint64 turn)   -> the group commit made Raft turn `turn`'s hard state
+//                                      and entries durable: send, apply, advance.
+//   (status_atom)                   -> ReplicaStatus snapshot (admin stats, heartbeats).
 
 #include <caf/all.hpp>
 
 #include <memory>
 #include <string>
 
+#include "shoal/raft/types.h"
 #include "shoal/storage/v1/storage.pb.h"
 
 namespace shoal::storage {
@@ -30,11 +33,17 @@ struct DataCall {
 };
 using DataCallPtr = std::shared_ptr<DataCall>;
 
+using RaftMessagePtr = std::shared_ptr<const raft::Message>;
+
 }  // namespace shoal::storage
 
 CAF_BEGIN_TYPE_ID_BLOCK(shoal_storage, caf::first_custom_type_id + 100)
   CAF_ADD_TYPE_ID(shoal_storage, (shoal::storage::DataCallPtr))
-  CAF_ADD_ATOM(shoal_storage, shoal::storage, committed_atom, "committed")
+  CAF_ADD_TYPE_ID(shoal_storage, (shoal::storage::RaftMessagePtr))
+  CAF_ADD_ATOM(shoal_storage, shoal::storage, tick_atom, "tick")
+  CAF_ADD_ATOM(shoal_storage, shoal::storage, campaign_atom, "campaign")
+  CAF_ADD_ATOM(shoal_storage, shoal::storage, persisted_atom, "persisted")
 CAF_END_TYPE_ID_BLOCK(shoal_storage)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::storage::DataCallPtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::storage::RaftMessagePtr)

@@ -37,7 +37,11 @@ struct NodeOptions {
   std::string data_dir;
   bool sync = true;  // fsync every group commit (acknowledged = durable)
   std::chrono::milliseconds heartbeat_interval{1000};
-  size_t log_retention = 1024;  // log entries kept per replica until Raft snapshots exist
+  // Raft timing: one tick every tick_interval; a follower that hears no leader for
+  // election_ticks..2*election_ticks campaigns; leaders heartbeat every tick; a leader's read
+  // lease lasts election_ticks / 2 (see libs/raft Config).
+  std::chrono::milliseconds tick_interval{100};
+  int election_ticks = 10;
 };
 
 // Counters a replica shares with metrics scrapes (read from any thread).
@@ -46,6 +50,10 @@ struct ReplicaCounters {
   std::atomic<uint64_t> applied_index{0};
   std::atomic<uint64_t> writes{0};
   std::atomic<uint64_t> reads{0};
+  std::atomic<bool> leader{false};
+  std::atomic<uint64_t> term{0};
+  std::atomic<uint64_t> commit_index{0};
+  std::atomic<uint64_t> elections_won{0};
 };
 
 class StorageNode {
@@ -64,7 +72,9 @@ class StorageNode {
 
  private:
   void on_data(nats::MessagePtr msg);
+  void on_raft(nats::MessagePtr msg);
   void on_admin(nats::MessagePtr msg);
+  void tick_loop();
   Status open_replica(const storage::v1::ReplicaDescriptor& d, bool create);
   Status drop_replica(const std::string& partition_id);
   void heartbeat_loop();
@@ -78,6 +88,7 @@ class StorageNode {
   std::unique_ptr<caf::actor_system> system_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::GroupCommitter> committer_;
+  std::unique_ptr<class RaftOutbox> outbox_;
   store::CfPtr log_cf_;
   store::CfPtr meta_cf_;
 
@@ -85,12 +96,19 @@ class StorageNode {
   std::unordered_map<std::string, std::shared_ptr<Replica>> replicas_;  // by partition id
 
   std::optional<nats::Subscription> data_sub_;
+  std::optional<nats::Subscription> raft_sub_;
   std::optional<nats::Subscription> admin_sub_;
   std::thread heartbeat_;
+  std::thread ticker_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> ready_{false};
   metrics::Family<metrics::Gauge>* items_gauge_ = nullptr;
   metrics::Family<metrics::Counter>* writes_counter_ = nullptr;
+  metrics::Family<metrics::Gauge>* leader_gauge_ = nullptr;
+  metrics::Family<metrics::Gauge>* term_gauge_ = nullptr;
+  metrics::Family<metrics::Gauge>* commit_gauge_ = nullptr;
+  metrics::Family<metrics::Gauge>* applied_gauge_ = nullptr;
+  metrics::Family<metrics::Counter>* elections_counter_ = nullptr;
 };
 
 }  // namespace shoal::storage
