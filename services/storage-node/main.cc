@@ -2,6 +2,8 @@
 // in libs/storage.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+
 
 #include "shoal/common/config.h"
 #include "shoal/common/log.h"
@@ -21,9 +23,20 @@ int main(int argc, char** argv) {
       ->required()->envname("SHOAL_ZONE");
   app.add_option("--data-dir", options.data_dir, "RocksDB directory")->required()->envname("SHOAL_DATA_DIR");
   app.add_flag("--no-sync", no_sync, "do not fsync commits (benchmarks of the CPU path only)");
+  app.add_option("--raft-compact-entries", options.compact_threshold,
+                 "compact a replica's Raft log once it holds this many applied entries "
+                 "(0 = never)")
+      ->envname("SHOAL_RAFT_COMPACT_ENTRIES");
+  auto* keep = app.add_option("--raft-compact-keep", options.compact_keep,
+                              "entries kept before the applied index when compacting, for "
+                              "lagging followers (default min(1000, compact-entries / 10))")
+                   ->envname("SHOAL_RAFT_COMPACT_KEEP");
   CLI11_PARSE(app, argc, argv);
   shoal::block_termination_signals();  // before any thread starts
   options.sync = !no_sync;
+  if (keep->count() == 0) {
+    options.compact_keep = std::min<uint64_t>(options.compact_keep, options.compact_threshold / 10);
+  }
 
   shoal::init_logging("storage-node/" + options.node_id, common.log_level);
   auto nats = shoal::nats::Connection::connect(

@@ -7,6 +7,7 @@
 #include "raft_transport.h"
 #include "replica.h"
 #include "shoal/meta/v1/meta.pb.h"
+#include "snapshot.h"
 
 namespace shoal::storage {
 
@@ -57,6 +58,18 @@ StorageNode::StorageNode(std::shared_ptr<nats::Connection> nats, subjects::Subje
                               .Name("shoal_storage_raft_leaderships_total")
                               .Help("Times each replica became its partition's leader")
                               .Register(*registry_);
+    snapshot_index_gauge_ = &metrics::BuildGauge()
+                                 .Name("shoal_storage_raft_snapshot_index")
+                                 .Help("Log index each replica compacted its log up to")
+                                 .Register(*registry_);
+    snapshots_sent_counter_ = &metrics::BuildCounter()
+                                   .Name("shoal_storage_raft_snapshots_sent_total")
+                                   .Help("Images each replica streamed to lagging followers")
+                                   .Register(*registry_);
+    snapshots_installed_counter_ = &metrics::BuildCounter()
+                                        .Name("shoal_storage_raft_snapshots_installed_total")
+                                        .Help("Images each replica received and installed")
+                                        .Register(*registry_);
   }
 }
 
@@ -79,6 +92,23 @@ Status StorageNode::start() {
   meta_cf_ = *meta;
   committer_ = std::make_unique<store::GroupCommitter>(store_.get(), options_.sync);
   outbox_ = std::make_unique<RaftOutbox>(nats_, subjects_, options_.node_id);
+  snapshot_sender_ = std::make_unique<SnapshotSender>(store_.get(), nats_, subjects_,
+                                                      options_.node_id,
+                                                      options_.snapshot_chunk_bytes,
+                                                      options_.snapshot_senders);
+  auto find_actor = [this](const std::string& pid) {
+    std::shared_lock lock(mu_);
+    auto it = replicas_.find(pid);
+    return it == replicas_.end() ? caf::actor() : it->second->actor;
+  };
+  snapshot_receiver_ = std::make_shared<SnapshotReceiver>(
+      store_.get(), [find_actor](const std::string& pid) { return bool(find_actor(pid)); },
+      [find_actor](const std::string& pid, StagedSnapshotPtr staged) {
+        caf::actor a = find_actor(pid);
+        if (!a) return false;
+        caf::anon_send(a, std::move(staged));
+        return true;
+      });
 
   caf_config_ = std::make_unique<caf::actor_system_config>();
   system_ = std::make_unique<caf::actor_system>(*caf_config_);
@@ -93,6 +123,7 @@ Status StorageNode::start() {
     }
     records.push_back(std::move(r));
   }
+  collect_stale_families(records);
   for (const auto& r : records) {
     SHOAL_RETURN_IF_ERROR(open_replica(r.replica(), /*create=*/false));
   }
@@ -111,6 +142,10 @@ Status StorageNode::start() {
                                [this](nats::MessagePtr m) { on_raft(std::move(m)); });
   if (!raft.ok()) return raft.status();
   raft_sub_.emplace(std::move(raft).value());
+  auto snap = nats_->subscribe(snapshot_subject(subjects_, options_.node_id), "",
+                               [this](nats::MessagePtr m) { on_snapshot_chunk(std::move(m)); });
+  if (!snap.ok()) return snap.status();
+  snap_sub_.emplace(std::move(snap).value());
   heartbeat_ = std::thread([this] { heartbeat_loop(); });
   ticker_ = std::thread([this] { tick_loop(); });
   ready_ = true;
@@ -123,6 +158,7 @@ void StorageNode::stop() {
   data_sub_.reset();
   raft_sub_.reset();
   admin_sub_.reset();
+  snap_sub_.reset();
   if (heartbeat_.joinable()) heartbeat_.join();
   if (ticker_.joinable()) ticker_.join();
   {
@@ -131,6 +167,8 @@ void StorageNode::stop() {
     replicas_.clear();
   }
   if (system_) system_->await_all_actors_done();
+  snapshot_sender_.reset();  // stops transfers, releases their RocksDB snapshots
+  if (snapshot_receiver_) snapshot_receiver_->close();
   committer_.reset();  // drains queued commits
   outbox_.reset();
   system_.reset();
@@ -173,7 +211,8 @@ void StorageNode::on_raft(nats::MessagePtr msg) {
     auto it = replicas_.find(env.partition_id());
     if (it == replicas_.end()) continue;  // not open (yet, or any more): Raft retries
     auto m = std::make_shared<raft::Message>();
-    if (!from_proto(env.message(), m.get())) {
+    if (!from_proto(env.message(), m.get()) || m->type == raft::MessageType::kSnapshot) {
+      // A kSnapshot message only comes with its image, on the .snap subject.
       spdlog::warn("storage {}: malformed raft message for {} from {}", options_.node_id,
                    env.partition_id(), batch.from_node());
       continue;
@@ -203,15 +242,17 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
   env->store = store_.get();
   env->committer = committer_.get();
   env->outbox = outbox_.get();
+  env->snapshots = snapshot_sender_.get();
   env->election_ticks = options_.election_ticks;
   env->tick_interval = options_.tick_interval;
+  env->compact_threshold = options_.compact_threshold;
+  env->compact_keep = options_.compact_keep;
+  env->membership_wait_ticks = std::max<int>(
+      1, static_cast<int>(std::chrono::milliseconds(2500) / options_.tick_interval));
   env->log_cf = log_cf_;
   env->meta_cf = meta_cf_;
   env->nats = nats_;
   env->counters = std::make_shared<ReplicaCounters>();
-  auto cf = store_->create_family(data_family_name(pid));
-  if (!cf.ok()) return cf.status();
-  env->data_cf = *cf;
 
   std::string raw;
   bool fresh = false;
@@ -221,20 +262,50 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
     fresh = true;
     if (!create) return internal_error("no record for replica " + pid);
     *env->record.mutable_replica() = d;
+    env->record.set_raft_id(record_raft_id(env->record, options_.node_id));
+    if (env->record.raft_id() == 0) {
+      return invalid_argument("node " + options_.node_id + " is not a peer of " + pid);
+    }
+    // A new group starts from its descriptor's voters; a replica joining as a learner from
+    // nothing (it learns the configuration from the log or an image).
+    auto* initial = env->record.mutable_initial_conf();
+    bool joining = false;
+    for (const auto& p : group_peers(d, options_.node_id)) {
+      if (p.node_id() == options_.node_id && p.learner()) joining = true;
+    }
+    if (!joining) {
+      for (const auto& p : group_peers(d, options_.node_id)) {
+        if (!p.learner()) initial->add_voters(p.raft_id());
+      }
+    }
+  }
+  // The data family the record names (a snapshot install switches to a new one).
+  auto cf = store_->create_family(record_family(env->record));
+  if (!cf.ok()) return cf.status();
+  env->data_cf = *cf;
+  if (fresh) {
     store::Batch b;
     b.put(meta_cf_, meta_key(pid), env->record.SerializeAsString());
     SHOAL_RETURN_IF_ERROR(store_->write(b, /*sync=*/true));
   }
   env->counters->items = env->record.item_count();
   env->counters->applied_index = env->record.applied_index();
+  {
+    raft::SnapshotMeta snap;
+    if (load_snapshot_meta(*store_, meta_cf_, pid, &snap).is_ok()) {
+      env->counters->snapshot_index = snap.index;
+    }
+  }
+  env->counters->set_group({env->record.replica(), {}});
 
   auto replica = std::make_shared<Replica>();
   replica->env = env;
   replica->actor = system_->spawn(replica_actor, env);
   // A new group's designated first leader (peers[0]) is opened last by metadata and
   // campaigns at once, so a new table has a leader without waiting out an election timeout.
+  // A replica joining an existing group (a learner in its descriptor) stays passive.
   const auto peers = group_peers(env->record.replica(), options_.node_id);
-  if (fresh && peers.front().node_id() == options_.node_id) {
+  if (fresh && peers.front().node_id() == options_.node_id && !peers.front().learner()) {
     caf::anon_send(replica->actor, campaign_atom_v);
   }
   if (items_gauge_) {
@@ -248,6 +319,11 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
     commit_gauge_->AddCallback(labels, [c] { return double(c->commit_index.load()); });
     applied_gauge_->AddCallback(labels, [c] { return double(c->applied_index.load()); });
     elections_counter_->AddCallback(labels, [c] { return double(c->elections_won.load()); });
+    snapshot_index_gauge_->AddCallback(labels, [c] { return double(c->snapshot_index.load()); });
+    snapshots_sent_counter_->AddCallback(labels,
+                                         [c] { return double(c->snapshots_sent.load()); });
+    snapshots_installed_counter_->AddCallback(
+        labels, [c] { return double(c->snapshots_installed.load()); });
   }
   std::unique_lock lock(mu_);
   replicas_.emplace(pid, std::move(replica));
@@ -267,6 +343,7 @@ Status StorageNode::drop_replica(const std::string& pid) {
       replicas_.erase(it);
     }
   }
+  snapshot_receiver_->abort(pid);
   if (replica) {
     // Stop the actor, then let every batch it already queued reach disk before the family
     // goes away (an empty batch through the committer is a barrier).
@@ -286,16 +363,61 @@ Status StorageNode::drop_replica(const std::string& pid) {
       commit_gauge_->RemoveCallback(labels);
       applied_gauge_->RemoveCallback(labels);
       elections_counter_->RemoveCallback(labels);
+      snapshot_index_gauge_->RemoveCallback(labels);
+      snapshots_sent_counter_->RemoveCallback(labels);
+      snapshots_installed_counter_->RemoveCallback(labels);
     }
   }
-  SHOAL_RETURN_IF_ERROR(store_->drop_family(data_family_name(pid)));
+  // The data family (whichever generation) and any staged image.
+  for (const auto& name : store_->family_names()) {
+    bool staging = false;
+    if (family_partition(name, &staging) == pid) SHOAL_RETURN_IF_ERROR(store_->drop_family(name));
+  }
   store::Batch b;
   b.erase_range(log_cf_, pid + "/", log_prefix_end(pid));
   b.erase(meta_cf_, meta_key(pid));
   b.erase(meta_cf_, raft_state_key(pid));
+  b.erase(meta_cf_, snapshot_meta_key(pid));
   SHOAL_RETURN_IF_ERROR(store_->write(b, /*sync=*/true));
   spdlog::info("storage {}: replica {} dropped", options_.node_id, pid);
   return Status::ok();
+}
+
+// Families no record names: staged images of unfinished or uninstalled transfers, and the old
+// data family of an install that crashed before dropping it.
+void StorageNode::collect_stale_families(const std::vector<storage::v1::ReplicaRecord>& records) {
+  std::unordered_map<std::string, std::string> current;  // partition -> its data family
+  for (const auto& r : records) current[r.replica().partition_id()] = record_family(r);
+  for (const auto& name : store_->family_names()) {
+    bool staging = false;
+    const std::string pid = family_partition(name, &staging);
+    if (pid.empty()) continue;
+    auto it = current.find(pid);
+    // A plain family without a record is left alone (as before: a replica being opened).
+    const bool stale = it == current.end() ? staging : it->second != name;
+    if (!stale) continue;
+    spdlog::info("storage {}: dropping stale family {}", options_.node_id, name);
+    if (Status s = store_->drop_family(name); !s.is_ok()) {
+      spdlog::warn("storage {}: drop of {} failed: {}", options_.node_id, name, s.to_string());
+    }
+  }
+}
+
+void StorageNode::on_snapshot_chunk(nats::MessagePtr msg) {
+  storage::v1::SnapshotChunk chunk;
+  Status s;
+  if (!chunk.ParseFromString(msg->data)) {
+    s = invalid_argument("unparsable snapshot chunk");
+  } else {
+    s = snapshot_receiver_->on_chunk(chunk);
+  }
+  if (!s.is_ok()) {
+    spdlog::warn("storage {}: snapshot chunk {} of {} from {}: {}", options_.node_id, chunk.seq(),
+                 chunk.partition_id(), chunk.from_node(), s.to_string());
+  }
+  storage::v1::SnapshotChunkAck ack;
+  set_status(ack.mutable_status(), s);
+  if (!msg->reply.empty()) (void)nats_->respond(*msg, ack.SerializeAsString());
 }
 
 void StorageNode::on_admin(nats::MessagePtr msg) {
@@ -311,15 +433,42 @@ void StorageNode::on_admin(nats::MessagePtr msg) {
       case storage::v1::ADMIN_OP_STATS: {
         std::shared_lock lock(mu_);
         for (const auto& [pid, r] : replicas_) {
+          const auto& c = *r->env->counters;
           auto* out = resp.add_replicas();
-          *out->mutable_replica() = r->env->record.replica();
-          out->set_item_count(r->env->counters->items.load());
-          out->set_applied_index(r->env->counters->applied_index.load());
-          out->set_leader(r->env->counters->leader.load());
-          out->set_term(r->env->counters->term.load());
-          out->set_commit_index(r->env->counters->commit_index.load());
+          auto group = c.get_group();
+          *out->mutable_replica() = std::move(group.descriptor);
+          out->set_item_count(c.items.load());
+          out->set_applied_index(c.applied_index.load());
+          out->set_leader(c.leader.load());
+          out->set_term(c.term.load());
+          out->set_commit_index(c.commit_index.load());
+          out->mutable_peers()->Assign(group.peers.begin(), group.peers.end());
+          out->set_snapshot_index(c.snapshot_index.load());
+          out->set_snapshots_sent(c.snapshots_sent.load());
+          out->set_snapshots_installed(c.snapshots_installed.load());
         }
         break;
+      }
+      case storage::v1::ADMIN_OP_ADD_LEARNER:
+      case storage::v1::ADMIN_OP_PROMOTE:
+      case storage::v1::ADMIN_OP_REMOVE_PEER: {
+        // The replica actor answers once the change is committed (or refused).
+        caf::actor target;
+        {
+          std::shared_lock lock(mu_);
+          auto it = replicas_.find(req.replica().partition_id());
+          if (it != replicas_.end()) target = it->second->actor;
+        }
+        if (!target) {
+          s = stale_route("replica " + req.replica().partition_id() + " not on node " +
+                          options_.node_id);
+          break;
+        }
+        auto call = std::make_shared<MembershipCall>();
+        call->request = std::move(req);
+        call->reply_subject = msg->reply;
+        caf::anon_send(target, MembershipCallPtr(std::move(call)));
+        return;
       }
       default: s = invalid_argument("unknown admin op");
     }

@@ -14,12 +14,28 @@ void to_proto(const raft::Entry& e, storage::v1::RaftEntry* out) {
 }
 
 bool from_proto(const storage::v1::RaftEntry& e, raft::Entry* out) {
-  if (e.type() > static_cast<uint32_t>(raft::EntryType::kNoop)) return false;
+  if (e.type() > static_cast<uint32_t>(raft::EntryType::kConfChange)) return false;
   out->term = e.term();
   out->index = e.index();
   out->type = static_cast<raft::EntryType>(e.type());
   out->data = e.data();
   return true;
+}
+
+void to_proto(const raft::SnapshotMeta& m, storage::v1::RaftSnapshotMeta* out) {
+  out->set_index(m.index);
+  out->set_term(m.term);
+  out->mutable_voters()->Assign(m.conf.voters.begin(), m.conf.voters.end());
+  out->mutable_learners()->Assign(m.conf.learners.begin(), m.conf.learners.end());
+}
+
+raft::SnapshotMeta from_proto(const storage::v1::RaftSnapshotMeta& m) {
+  raft::SnapshotMeta out;
+  out.index = m.index();
+  out.term = m.term();
+  out.conf.voters.assign(m.voters().begin(), m.voters().end());
+  out.conf.learners.assign(m.learners().begin(), m.learners().end());
+  return out;
 }
 
 void to_proto(const raft::Message& m, storage::v1::RaftMessage* out) {
@@ -35,10 +51,12 @@ void to_proto(const raft::Message& m, storage::v1::RaftMessage* out) {
   out->set_reject_hint(m.reject_hint);
   out->set_context(m.context);
   out->set_transfer(m.transfer);
+  // The image's data never travels here (see snapshot.h): only its meta.
+  if (m.snapshot) to_proto(m.snapshot->meta, out->mutable_snapshot());
 }
 
 bool from_proto(const storage::v1::RaftMessage& m, raft::Message* out) {
-  if (m.type() > static_cast<uint32_t>(raft::MessageType::kTimeoutNow)) return false;
+  if (m.type() > static_cast<uint32_t>(raft::MessageType::kSnapshot)) return false;
   out->type = static_cast<raft::MessageType>(m.type());
   out->from = m.from();
   out->to = m.to();
@@ -54,6 +72,10 @@ bool from_proto(const storage::v1::RaftMessage& m, raft::Message* out) {
   out->reject_hint = m.reject_hint();
   out->context = m.context();
   out->transfer = m.transfer();
+  if (out->type == raft::MessageType::kSnapshot) {
+    if (!m.has_snapshot()) return false;
+    out->snapshot = raft::Snapshot{from_proto(m.snapshot()), {}};
+  }
   return true;
 }
 

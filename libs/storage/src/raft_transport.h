@@ -22,10 +22,13 @@
 namespace shoal::storage {
 
 void to_proto(const raft::Message& m, storage::v1::RaftMessage* out);
-// False when the message is malformed (unknown type).
+// False when the message is malformed (unknown type, kSnapshot without meta). A kSnapshot
+// message converts with its meta only (Snapshot::data stays empty).
 bool from_proto(const storage::v1::RaftMessage& m, raft::Message* out);
 void to_proto(const raft::Entry& e, storage::v1::RaftEntry* out);
 bool from_proto(const storage::v1::RaftEntry& e, raft::Entry* out);
+void to_proto(const raft::SnapshotMeta& m, storage::v1::RaftSnapshotMeta* out);
+raft::SnapshotMeta from_proto(const storage::v1::RaftSnapshotMeta& m);
 
 class RaftOutbox {
  public:

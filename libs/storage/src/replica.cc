@@ -4,7 +4,9 @@
 
 #include <functional>
 
+#include "membership.h"
 #include "reads.h"
+#include "snapshot.h"
 #include "shoal/expr/eval.h"
 #include "shoal/item/item.h"
 #include "shoal/item/key.h"
@@ -145,6 +147,19 @@ std::string meta_key(const std::string& partition_id) { return "replica/" + part
 std::string raft_state_key(const std::string& partition_id) { return "raft/" + partition_id; }
 std::string data_family_name(const std::string& partition_id) { return "r/" + partition_id; }
 
+std::string record_family(const storage::v1::ReplicaRecord& record) {
+  return record.data_family().empty() ? data_family_name(record.replica().partition_id())
+                                      : record.data_family();
+}
+
+uint64_t record_raft_id(const storage::v1::ReplicaRecord& record, const std::string& self_node) {
+  if (record.raft_id() != 0) return record.raft_id();
+  for (const auto& p : group_peers(record.replica(), self_node)) {
+    if (p.node_id() == self_node) return p.raft_id();
+  }
+  return 0;
+}
+
 std::vector<storage::v1::Peer> group_peers(const storage::v1::ReplicaDescriptor& d,
                                            const std::string& self_node) {
   std::vector<storage::v1::Peer> peers(d.peers().begin(), d.peers().end());
@@ -157,11 +172,7 @@ std::vector<storage::v1::Peer> group_peers(const storage::v1::ReplicaDescriptor&
   return peers;
 }
 
-namespace {
-
-using Self = caf::stateful_actor<ReplicaState>*;
-
-[[noreturn]] void die(const ReplicaState& st, const char* what, const Status& s) {
+void die(const ReplicaState& st, const char* what, const Status& s) {
   // In-memory Raft state already counts what failed to reach disk: continuing could
   // acknowledge what is not durable. A storage node that cannot write stops; restart recovers.
   spdlog::critical("replica {}: {} failed: {}; stopping the node", st.partition_id, what,
@@ -173,6 +184,26 @@ std::string leader_node(const ReplicaState& st) {
   auto it = st.peer_nodes.find(st.raft->leader());
   return it == st.peer_nodes.end() ? std::string() : it->second;
 }
+
+void publish_status(ReplicaState& st) {
+  auto& c = *st.env->counters;
+  c.leader.store(st.leader, std::memory_order_relaxed);
+  c.term.store(st.raft->term(), std::memory_order_relaxed);
+  c.commit_index.store(st.raft->commit_index(), std::memory_order_relaxed);
+  c.applied_index.store(st.raft->applied_index(), std::memory_order_relaxed);
+  c.items.store(st.item_count, std::memory_order_relaxed);
+  c.snapshot_index.store(st.raft->snapshot_index(), std::memory_order_relaxed);
+  raft::ConfState conf = st.raft->conf_state();
+  if (st.group_dirty || conf != st.published_conf) {
+    c.set_group({st.record.replica(), group_members(st)});
+    st.published_conf = std::move(conf);
+    st.group_dirty = false;
+  }
+}
+
+namespace {
+
+using Self = ReplicaSelf;
 
 // The request was not proposed here (or its entry was overwritten): safe to retry elsewhere.
 void respond_not_leader(const ReplicaState& st, const std::string& reply_subject,
@@ -208,15 +239,6 @@ void serve_read(ReplicaState& st, const DataCall& call) {
   respond(env, call.reply_subject, resp);
 }
 
-void publish_status(ReplicaState& st) {
-  auto& c = *st.env->counters;
-  c.leader.store(st.leader, std::memory_order_relaxed);
-  c.term.store(st.raft->term(), std::memory_order_relaxed);
-  c.commit_index.store(st.raft->commit_index(), std::memory_order_relaxed);
-  c.applied_index.store(st.raft->applied_index(), std::memory_order_relaxed);
-  c.items.store(st.item_count, std::memory_order_relaxed);
-}
-
 // After every input to the Raft node: notice leadership changes.
 void check_role(ReplicaState& st) {
   bool now_leader = st.raft->role() == raft::Role::kLeader;
@@ -239,6 +261,7 @@ void check_role(ReplicaState& st) {
     spdlog::info("replica {}: no longer leader (term {}, leader {})", st.partition_id,
                  st.raft->term(), leader_node(st));
   }
+  check_membership(st);
   publish_status(st);
 }
 
@@ -257,6 +280,7 @@ void catch_up_ticks(ReplicaState& st) {
   due = std::min(due, 4 * st.env->election_ticks);
   for (int i = 0; i < due; ++i) st.raft->tick();
   for (auto& r : st.reads) r.ticks_left -= due;
+  membership_ticks(st, due);
   if (due > 0) check_role(st);
 }
 
@@ -296,7 +320,13 @@ void unblock_writes(Self self) {
 void finish_turn(Self self, raft::Ready& rd) {
   auto& st = self->state;
   auto& env = *st.env;
+  if (rd.snapshot) finish_install(st);
+  std::vector<const raft::Message*> images;  // kSnapshot: sent once this turn is applied
   for (const auto& m : rd.messages) {
+    if (m.type == raft::MessageType::kSnapshot) {
+      images.push_back(&m);
+      continue;
+    }
     auto it = st.peer_nodes.find(m.to);
     if (it != st.peer_nodes.end()) env.outbox->send(it->second, st.partition_id, m);
   }
@@ -304,9 +334,14 @@ void finish_turn(Self self, raft::Ready& rd) {
     store::Batch batch;
     uint64_t writes = 0;
     for (const auto& e : rd.committed) {
+      if (e.type == raft::EntryType::kConfChange) apply_conf_change(st, e);
       if (e.type != raft::EntryType::kNormal) continue;
       storage::v1::LogEntry le;
       if (!le.ParseFromString(e.data)) die(st, "decoding committed entry", internal_error("bad entry"));
+      if (le.has_peer()) {
+        apply_directory_entry(st, le.peer());
+        continue;
+      }
       if (le.op() == storage::v1::DATA_OP_PUT) batch.put(env.data_cf, le.key(), le.item());
       else batch.erase(env.data_cf, le.key());
       st.item_count = static_cast<uint64_t>(static_cast<int64_t>(st.item_count) + le.item_delta());
@@ -315,10 +350,9 @@ void finish_turn(Self self, raft::Ready& rd) {
         st.pending.erase(it);
       }
     }
-    storage::v1::ReplicaRecord record = env.record;
-    record.set_applied_index(rd.committed.back().index);
-    record.set_item_count(st.item_count);
-    batch.put(env.meta_cf, meta_key(st.partition_id), record.SerializeAsString());
+    st.record.set_applied_index(rd.committed.back().index);
+    st.record.set_item_count(st.item_count);
+    batch.put(env.meta_cf, meta_key(st.partition_id), st.record.SerializeAsString());
     // Not synced: the entries are durable in the log, and a replica that loses this write
     // re-applies them from its recorded applied index at restart.
     if (Status s = env.store->write(batch, /*sync=*/false); !s.is_ok()) die(st, "apply", s);
@@ -336,6 +370,8 @@ void finish_turn(Self self, raft::Ready& rd) {
     }
   }
   st.raft->advance();
+  for (const raft::Message* m : images) send_image(self, *m);
+  maybe_compact(st);
   check_role(st);
   unblock_writes(self);
   if (!st.reads.empty()) process_reads(st);
@@ -351,12 +387,17 @@ void drive(Self self) {
     bool sync = !rd.entries.empty();
     store::Batch batch;
     bool write = false;
+    if (rd.snapshot) {
+      // Replaces the whole log (one range delete, rare), the record and the data family.
+      prepare_install(st, *rd.snapshot, &batch);
+      write = sync = true;
+    }
     if (!rd.entries.empty()) {
       write = true;
       const uint64_t first = rd.entries.front().index, last = rd.entries.back().index;
       // A conflicting suffix beyond the new entries goes away (point deletes: no range
       // tombstones in the log family).
-      for (uint64_t i = std::max(first, last + 1); i <= st.log_last; ++i) {
+      for (uint64_t i = std::max(first, last + 1); !rd.snapshot && i <= st.log_last; ++i) {
         batch.erase(env.log_cf, log_key(st.partition_id, i));
       }
       storage::v1::RaftEntry pe;
@@ -399,6 +440,8 @@ void drive(Self self) {
     }
     finish_turn(self, rd);
   }
+  // No turn in flight and nothing ready: Raft holds no accepted snapshot that could use them.
+  if (!st.turn && !st.staged.empty()) discard_staged(st);
 }
 
 void propose_write(Self self, const DataCallPtr& call) {
@@ -490,22 +533,33 @@ void handle_data(Self self, const DataCallPtr& call) {
   }
 }
 
-// Rebuilds the Raft node from what earlier turns persisted.
+// Rebuilds the Raft node from what earlier turns persisted: the hard state, the saved
+// snapshot meta (compaction point or installed image) and the log after it.
 Status restore(ReplicaState& st) {
   auto& env = *st.env;
-  const auto peers = group_peers(env.record.replica(), env.self_node);
+  st.record = env.record;
+  const uint64_t self_id = record_raft_id(st.record, env.self_node);
+  if (self_id == raft::kNoNode) return internal_error("node is not a member of " + st.partition_id);
+  st.record.set_raft_id(self_id);
+  load_directory(st);
   raft::Config cfg;
-  for (const auto& p : peers) {
-    st.peer_nodes[p.raft_id()] = p.node_id();
-    cfg.voters.push_back(p.raft_id());
-    if (p.node_id() == env.self_node) cfg.id = p.raft_id();
+  cfg.id = self_id;
+  // The initial configuration (used only while neither the log nor a snapshot says otherwise).
+  // A joining replica has none: it stays passive (a node that is not a voter never campaigns)
+  // and learns its membership from the log or the image the leader sends.
+  if (st.record.has_initial_conf()) {
+    cfg.voters.assign(st.record.initial_conf().voters().begin(),
+                      st.record.initial_conf().voters().end());
+  } else {
+    for (const auto& p : group_peers(st.record.replica(), env.self_node)) {
+      if (!p.learner()) cfg.voters.push_back(p.raft_id());
+    }
   }
-  if (cfg.id == raft::kNoNode) return internal_error("node is not a member of " + st.partition_id);
   cfg.election_ticks = env.election_ticks;
   cfg.heartbeat_ticks = 1;
   cfg.max_entries_per_msg = 16;
   cfg.seed = std::hash<std::string>{}(st.partition_id + "@" + env.self_node);
-  cfg.applied = env.record.applied_index();
+  cfg.applied = st.record.applied_index();
 
   raft::HardState hs;
   std::string raw;
@@ -514,6 +568,8 @@ Status restore(ReplicaState& st) {
     if (!p.ParseFromString(raw)) return internal_error("corrupt raft state of " + st.partition_id);
     hs = {p.term(), p.vote(), p.commit()};
   }
+  raft::SnapshotMeta snap;
+  SHOAL_RETURN_IF_ERROR(load_snapshot_meta(*env.store, env.meta_cf, st.partition_id, &snap));
   std::vector<raft::Entry> log;
   auto it = env.store->iterator(env.log_cf);
   const std::string begin = st.partition_id + "/", end = log_prefix_end(st.partition_id);
@@ -521,16 +577,23 @@ Status restore(ReplicaState& st) {
     storage::v1::RaftEntry pe;
     raft::Entry e;
     if (!pe.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
-        !from_proto(pe, &e) || e.index != log.size() + 1) {
+        !from_proto(pe, &e)) {
       return internal_error("corrupt raft log of " + st.partition_id);
+    }
+    if (e.index <= snap.index) continue;  // compacted
+    if (e.index != snap.index + log.size() + 1) {
+      return internal_error("raft log of " + st.partition_id + " has a gap at " +
+                            std::to_string(snap.index + log.size() + 1));
     }
     log.push_back(std::move(e));
   }
-  st.log_last = log.size();
-  hs.commit = std::min<uint64_t>(hs.commit, log.size());
-  if (cfg.applied > hs.commit) hs.commit = std::min<uint64_t>(cfg.applied, log.size());
+  const uint64_t last = snap.index + log.size();
+  st.log_last = last;
+  hs.commit = std::min<uint64_t>(hs.commit, last);
+  if (cfg.applied > hs.commit) hs.commit = std::min<uint64_t>(cfg.applied, last);
+  hs.commit = std::max(hs.commit, snap.index);
   st.persisted = hs;
-  st.raft = std::make_unique<raft::Node>(std::move(cfg), hs, std::move(log));
+  st.raft = std::make_unique<raft::Node>(std::move(cfg), hs, std::move(snap), std::move(log));
   return Status::ok();
 }
 
@@ -577,6 +640,21 @@ caf::behavior replica_actor(caf::stateful_actor<ReplicaState>* self,
         check_role(st);
         drive(self);
       },
+      [self](const MembershipCallPtr& call) {
+        auto& st = self->state;
+        catch_up_ticks(st);
+        handle_membership(st, call);
+        drive(self);
+      },
+      [self](const StagedSnapshotPtr& staged) {
+        auto& st = self->state;
+        catch_up_ticks(st);
+        keep_staged(st, staged);
+        st.raft->step(staged->message);
+        check_role(st);
+        drive(self);
+      },
+      [self](snapshot_sent_atom, uint64_t to, bool ok) { image_sent(self->state, to, ok); },
       [self](persisted_atom, uint64_t seq) {
         auto& st = self->state;
         if (!st.turn || seq != st.turn_seq) return;

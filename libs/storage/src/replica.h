@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,14 +21,19 @@
 
 namespace shoal::storage {
 
+class SnapshotSender;
+
 // Everything a replica actor needs; owned by StorageNode::Replica, shared with the actor.
 struct ReplicaEnv {
-  storage::v1::ReplicaRecord record;  // descriptor + state at start
+  // Descriptor + state at start. Not changed afterwards (other threads read it): the actor
+  // keeps the live record (peer directory, data family, applied index) in ReplicaState.
+  storage::v1::ReplicaRecord record;
   std::string self_node;
   store::Store* store = nullptr;
   store::GroupCommitter* committer = nullptr;
   RaftOutbox* outbox = nullptr;
-  store::CfPtr data_cf;
+  SnapshotSender* snapshots = nullptr;
+  store::CfPtr data_cf;  // the current data family: read and replaced on the actor only
   store::CfPtr log_cf;
   store::CfPtr meta_cf;
   std::shared_ptr<nats::Connection> nats;
@@ -35,6 +41,9 @@ struct ReplicaEnv {
   int election_ticks = 10;
   std::chrono::steady_clock::duration tick_interval = std::chrono::milliseconds(100);
   int read_wait_ticks = 15;  // a strongly consistent read waits this long for a lease
+  uint64_t compact_threshold = 10000;  // see NodeOptions
+  uint64_t compact_keep = 1000;
+  int membership_wait_ticks = 100;  // a membership change answers UNAVAILABLE after this
 };
 
 struct StorageNode::Replica {
@@ -47,7 +56,11 @@ std::string log_key(const std::string& partition_id, uint64_t index);
 std::string log_prefix_end(const std::string& partition_id);  // exclusive end of its range
 std::string meta_key(const std::string& partition_id);
 std::string raft_state_key(const std::string& partition_id);
-std::string data_family_name(const std::string& partition_id);
+std::string data_family_name(const std::string& partition_id);  // the initial data family
+// The data family a record names (its data_family, else data_family_name()).
+std::string record_family(const storage::v1::ReplicaRecord& record);
+// This node's raft id in the record (record.raft_id, else its entry in the peers); 0 if none.
+uint64_t record_raft_id(const storage::v1::ReplicaRecord& record, const std::string& self_node);
 
 // The group's members; a descriptor without peers (single-replica data written before Raft)
 // is a group of one: this node, raft id 1.
@@ -57,10 +70,23 @@ std::vector<storage::v1::Peer> group_peers(const storage::v1::ReplicaDescriptor&
 caf::behavior replica_actor(caf::stateful_actor<struct ReplicaState>* self,
                             std::shared_ptr<ReplicaEnv> env);
 
+using ReplicaSelf = caf::stateful_actor<struct ReplicaState>*;
+
+// Shared by replica.cc, snapshot.cc and membership.cc (all run on the replica actor).
+// A write that must reach disk failed: in-memory Raft state already counts it, so the node
+// stops (restart recovers).
+[[noreturn]] void die(const struct ReplicaState& st, const char* what, const Status& s);
+std::string leader_node(const struct ReplicaState& st);  // "" if unknown
+// Republishes the counters (and the group, when it changed) for stats and metrics.
+void publish_status(struct ReplicaState& st);
+
 struct ReplicaState {
   std::shared_ptr<ReplicaEnv> env;
   std::unique_ptr<raft::Node> raft;
-  std::map<raft::NodeId, std::string> peer_nodes;  // raft id -> storage node id
+  // The live record: written with every applied batch (applied index, item count, peer
+  // directory in replica.peers) and switched to a new data family by a snapshot install.
+  storage::v1::ReplicaRecord record;
+  std::map<raft::NodeId, std::string> peer_nodes;  // raft id -> storage node id (directory)
   std::string partition_id;
   uint64_t item_count = 0;
   uint64_t log_last = 0;      // last log index written to the log family
@@ -107,6 +133,26 @@ struct ReplicaState {
     int ticks_left = 0;
   };
   std::deque<DeferredRead> reads;
+
+  // Snapshots (snapshot.cc). Leader: raft ids an image is being streamed to (one at a time
+  // per follower; Raft's own retries meanwhile are ignored). Follower: images staged by the
+  // receiver, by index, until Raft accepts one (then `installing` until its turn finishes).
+  std::set<raft::NodeId> sending;
+  std::map<uint64_t, StagedSnapshotPtr> staged;
+  StagedSnapshotPtr installing;
+
+  // Membership (membership.cc): the one change this leader is carrying out.
+  struct MembershipOp {
+    storage::v1::AdminRequest request;
+    std::string reply_subject;
+    bool directory_stage = false;  // waiting for the peer directory entry, then the conf change
+    uint64_t index = 0;            // the entry waited for
+    uint64_t term = 0;
+    int ticks_left = 0;
+  };
+  std::optional<MembershipOp> membership;
+  raft::ConfState published_conf;  // what the counters show (republished when it changes)
+  bool group_dirty = true;         // peer directory changed since last published
 
   static inline const char* name = "shoal.replica";
 };

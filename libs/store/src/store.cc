@@ -156,6 +156,18 @@ std::unique_ptr<rocksdb::Iterator> Store::iterator(const CfPtr& cf) const {
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), cf->handle()));
 }
 
+SnapshotPtr Store::snapshot() const {
+  return std::make_shared<const Snapshot>(db_.get(), db_->GetSnapshot());
+}
+
+std::unique_ptr<rocksdb::Iterator> Store::iterator(const CfPtr& cf,
+                                                   const SnapshotPtr& snapshot) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot->get();
+  ro.fill_cache = false;
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, cf->handle()));
+}
+
 Status Store::write(Batch& batch, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;

@@ -14,7 +14,14 @@
 //   (campaign_atom)                 -> the designated first leader of a new group campaigns.
 //   (persisted_atom, uint64 turn)   -> the group commit made Raft turn `turn`'s hard state
 //                                      and entries durable: send, apply, advance.
-//   (status_atom)                   -> ReplicaStatus snapshot (admin stats, heartbeats).
+//   (MembershipCallPtr)             -> ADD_LEARNER / PROMOTE / REMOVE_PEER from the admin
+//                                      subject; the actor answers on NATS itself once the
+//                                      change is committed (or refused).
+//   (StagedSnapshotPtr)             -> a leader's image, received and verified by this node's
+//                                      SnapshotReceiver: step its kSnapshot message, install
+//                                      the staged family if Raft accepts it.
+//   (snapshot_sent_atom, uint64 to, bool ok) -> a SnapshotSender finished streaming an image
+//                                      to raft id `to` (ok: acknowledged and handed over).
 
 #include <caf/all.hpp>
 
@@ -23,6 +30,7 @@
 
 #include "shoal/raft/types.h"
 #include "shoal/storage/v1/storage.pb.h"
+#include "shoal/store/store.h"
 
 namespace shoal::storage {
 
@@ -35,6 +43,23 @@ using DataCallPtr = std::shared_ptr<DataCall>;
 
 using RaftMessagePtr = std::shared_ptr<const raft::Message>;
 
+// A membership admin request (AdminRequest with op ADD_LEARNER, PROMOTE or REMOVE_PEER).
+struct MembershipCall {
+  storage::v1::AdminRequest request;
+  std::string reply_subject;
+};
+using MembershipCallPtr = std::shared_ptr<const MembershipCall>;
+
+// A leader's state machine image, staged in its own column family by the SnapshotReceiver
+// (see src/snapshot.h). The replica installs it when Raft accepts `message`.
+struct StagedSnapshot {
+  raft::Message message;  // kSnapshot; snapshot->meta = the image's (index, term, conf)
+  store::CfPtr family;    // the image's items; becomes the replica's data family on install
+  std::vector<storage::v1::Peer> peers;  // the group's peer directory at the image
+  uint64_t item_count = 0;
+};
+using StagedSnapshotPtr = std::shared_ptr<const StagedSnapshot>;
+
 }  // namespace shoal::storage
 
 CAF_BEGIN_TYPE_ID_BLOCK(shoal_storage, caf::first_custom_type_id + 100)
@@ -43,7 +68,12 @@ CAF_BEGIN_TYPE_ID_BLOCK(shoal_storage, caf::first_custom_type_id + 100)
   CAF_ADD_ATOM(shoal_storage, shoal::storage, tick_atom, "tick")
   CAF_ADD_ATOM(shoal_storage, shoal::storage, campaign_atom, "campaign")
   CAF_ADD_ATOM(shoal_storage, shoal::storage, persisted_atom, "persisted")
+  CAF_ADD_TYPE_ID(shoal_storage, (shoal::storage::MembershipCallPtr))
+  CAF_ADD_TYPE_ID(shoal_storage, (shoal::storage::StagedSnapshotPtr))
+  CAF_ADD_ATOM(shoal_storage, shoal::storage, snapshot_sent_atom, "snapsent")
 CAF_END_TYPE_ID_BLOCK(shoal_storage)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::storage::DataCallPtr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::storage::RaftMessagePtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::storage::MembershipCallPtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::storage::StagedSnapshotPtr)

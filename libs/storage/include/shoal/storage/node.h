@@ -7,10 +7,14 @@
 // workers run the actors (reads hit RocksDB directly: memtable/block-cache lookups, bounded
 // and short); the GroupCommitter thread does every synced write and sends the replies of
 // writes. Admin requests (open/drop replica, stats) are rare and run on their own
-// subscription thread, where they may wait for RocksDB and for actors to stop.
+// subscription thread, where they may wait for RocksDB and for actors to stop; membership
+// requests (add learner, promote, remove peer) are handed to the replica actor, which answers
+// once the change is committed. Snapshot transfers (src/snapshot.h) stream on their own
+// threads (SnapshotSender) and are staged on the .snap subscription thread.
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -42,6 +46,16 @@ struct NodeOptions {
   // lease lasts election_ticks / 2 (see libs/raft Config).
   std::chrono::milliseconds tick_interval{100};
   int election_ticks = 10;
+  // Log compaction: once a replica applied more than compact_threshold entries beyond the
+  // first one its log holds, it saves its compaction point and drops the log up to
+  // (applied - compact_keep); the tail lets slightly lagging followers catch up from the log
+  // rather than through a snapshot transfer.
+  uint64_t compact_threshold = 10000;
+  uint64_t compact_keep = 1000;
+  // Snapshot transfer: items per chunk up to about this many bytes (plus one item).
+  size_t snapshot_chunk_bytes = 1 << 20;
+  // Images streamed at once by this node (threads).
+  int snapshot_senders = 2;
 };
 
 // Counters a replica shares with metrics scrapes (read from any thread).
@@ -54,6 +68,27 @@ struct ReplicaCounters {
   std::atomic<uint64_t> term{0};
   std::atomic<uint64_t> commit_index{0};
   std::atomic<uint64_t> elections_won{0};
+  std::atomic<uint64_t> snapshot_index{0};
+  std::atomic<uint64_t> snapshots_sent{0};
+  std::atomic<uint64_t> snapshots_installed{0};
+
+  // What the actor last published about its group (admin stats), under `mu`.
+  struct Group {
+    storage::v1::ReplicaDescriptor descriptor;  // with the peer directory as applied
+    std::vector<storage::v1::Peer> peers;       // configuration in force, learner flags
+  };
+  void set_group(Group g) {
+    std::lock_guard lock(mu);
+    group = std::move(g);
+  }
+  Group get_group() const {
+    std::lock_guard lock(mu);
+    return group;
+  }
+
+ private:
+  mutable std::mutex mu;
+  Group group;
 };
 
 class StorageNode {
@@ -74,6 +109,8 @@ class StorageNode {
   void on_data(nats::MessagePtr msg);
   void on_raft(nats::MessagePtr msg);
   void on_admin(nats::MessagePtr msg);
+  void on_snapshot_chunk(nats::MessagePtr msg);
+  void collect_stale_families(const std::vector<storage::v1::ReplicaRecord>& records);
   void tick_loop();
   Status open_replica(const storage::v1::ReplicaDescriptor& d, bool create);
   Status drop_replica(const std::string& partition_id);
@@ -89,6 +126,8 @@ class StorageNode {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::GroupCommitter> committer_;
   std::unique_ptr<class RaftOutbox> outbox_;
+  std::unique_ptr<class SnapshotSender> snapshot_sender_;
+  std::shared_ptr<class SnapshotReceiver> snapshot_receiver_;
   store::CfPtr log_cf_;
   store::CfPtr meta_cf_;
 
@@ -98,6 +137,7 @@ class StorageNode {
   std::optional<nats::Subscription> data_sub_;
   std::optional<nats::Subscription> raft_sub_;
   std::optional<nats::Subscription> admin_sub_;
+  std::optional<nats::Subscription> snap_sub_;
   std::thread heartbeat_;
   std::thread ticker_;
   std::atomic<bool> stopping_{false};
@@ -109,6 +149,9 @@ class StorageNode {
   metrics::Family<metrics::Gauge>* commit_gauge_ = nullptr;
   metrics::Family<metrics::Gauge>* applied_gauge_ = nullptr;
   metrics::Family<metrics::Counter>* elections_counter_ = nullptr;
+  metrics::Family<metrics::Gauge>* snapshot_index_gauge_ = nullptr;
+  metrics::Family<metrics::Counter>* snapshots_sent_counter_ = nullptr;
+  metrics::Family<metrics::Counter>* snapshots_installed_counter_ = nullptr;
 };
 
 }  // namespace shoal::storage

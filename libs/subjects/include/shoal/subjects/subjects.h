@@ -19,6 +19,23 @@ class Subjects {
   std::string meta_rpc(std::string_view op) const { return cat(".meta.rpc.", op); }
   std::string meta_rpc_wildcard() const { return p_ + ".meta.rpc.*"; }
   std::string meta_queue() const { return p_ + ".meta"; }
+  // The metadata service is a Raft group of replicas named by --id (m0, m1, ...).
+  // Raft messages to one metadata replica.
+  std::string meta_raft(std::string_view replica_id) const { return cat(".meta.raft.", replica_id); }
+  // Requests forwarded by a follower to the leader replica (not a queue group):
+  // <prefix>.meta.replica.<id>.rpc.<Op>, answered on the original reply subject.
+  std::string meta_replica_rpc(std::string_view replica_id, std::string_view op) const {
+    return cat(".meta.replica.", replica_id) + ".rpc." + std::string(op);
+  }
+  std::string meta_replica_rpc_wildcard(std::string_view replica_id) const {
+    return cat(".meta.replica.", replica_id) + ".rpc.*";
+  }
+  // The operation name of a meta_replica_rpc() subject for `replica_id` ("" if not one).
+  std::string_view meta_replica_op(std::string_view replica_id, std::string_view subject) const {
+    std::string head = cat(".meta.replica.", replica_id) + ".rpc.";
+    if (subject.substr(0, head.size()) != head) return {};
+    return subject.substr(head.size());
+  }
   // Versioned partition-map and table events.
   std::string meta_events() const { return p_ + ".meta.events"; }
 
@@ -26,6 +43,8 @@ class Subjects {
   std::string node_data(std::string_view node_id) const { return node(node_id, ".data"); }
   // Raft traffic between replicas, batched per destination node.
   std::string node_raft(std::string_view node_id) const { return node(node_id, ".raft"); }
+  // Snapshot chunks streamed to a node's replicas (request/reply, one chunk per request).
+  std::string node_snap(std::string_view node_id) const { return node(node_id, ".snap"); }
   // Open / drop / stats of replicas.
   std::string node_admin(std::string_view node_id) const { return node(node_id, ".admin"); }
 
