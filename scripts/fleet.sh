@@ -4,7 +4,7 @@
 #
 #   scripts/fleet.sh start|stop|status
 #   scripts/fleet.sh kill-node N      # kill -9 storage node N (1..3)
-#   scripts/fleet.sh start-node N     # (re)start storage node N
+#   scripts/fleet.sh start-node N     # (re)start storage node N (4..6: extra nodes in zones a/b/c)
 #   scripts/fleet.sh pause-node N     # SIGSTOP storage node N (alive but silent)
 #   scripts/fleet.sh resume-node N    # SIGCONT it
 #   scripts/fleet.sh cut-zone Z       # (SHOAL_ZONES=netns) cut zone Z (a|b|c) off the network
@@ -71,11 +71,11 @@ wait_http() {  # url, what, seconds
   done
 }
 
-zone_letter() { echo "abc" | cut -c"$1"; }            # node N lives in zone a/b/c
+zone_letter() { echo "abc" | cut -c"$(( ($1 - 1) % 3 + 1 ))"; }  # node N: zone a/b/c/a/b/c
 netns_name() { echo "shoal$NET_ID-$1"; }               # per zone letter
 veth_name() { echo "shv$NET_ID$1"; }                   # root side of the zone's link
 node_host() {  # where node N's admin port is reachable from here
-  if [ "$ZONE_MODE" = netns ]; then echo "$SUBNET.$((10 + $1))"; else echo 127.0.0.1; fi
+  if [ "$ZONE_MODE" = netns ]; then echo "$SUBNET.$((10 + ($1 - 1) % 3 + 1))"; else echo 127.0.0.1; fi
 }
 
 net_up() {  # bridge + one namespace per zone (idempotent)
@@ -108,7 +108,7 @@ net_down() {
 
 start_node() {
   local n=$1
-  local zone=${ZONES[$((n - 1))]}
+  local zone=${ZONES[$(( (n - 1) % 3 ))]}
   local wrap=()
   if [ "$ZONE_MODE" = netns ]; then wrap=(ip netns exec "$(netns_name "$(zone_letter "$n")")"); fi
   launch "storage-n$n" "${wrap[@]}" "$BUILD/services/storage-node/shoal-storage-node" \
@@ -161,7 +161,7 @@ start() {
 
 stop() {
   local name
-  for name in router storage-n1 storage-n2 storage-n3 metadata nats; do
+  for name in router storage-n1 storage-n2 storage-n3 storage-n4 storage-n5 storage-n6 metadata nats; do
     local f; f=$(pidfile "$name")
     [ -f "$f" ] || continue
     local pid; pid=$(cat "$f")
@@ -192,6 +192,7 @@ case "${1:-}" in
   kill-node)
     f=$(pidfile "storage-n$2"); kill -KILL "$(cat "$f")" 2>/dev/null || true; rm -f "$f" ;;
   start-node)
+    if [ "$2" -gt 3 ]; then echo "STORAGE_ADMIN_$2=$(node_host "$2"):$((ADMIN + 10 + $2))" >>"$RUN/endpoints.env"; fi
     start_node "$2"; wait_http "http://$(node_host "$2"):$((ADMIN + 10 + $2))/readyz" "storage node n$2" ;;
   cut-zone)
     [ "$ZONE_MODE" = netns ] || { echo "fleet: cut-zone needs SHOAL_ZONES=netns" >&2; exit 2; }

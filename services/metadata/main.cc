@@ -1,7 +1,10 @@
 // shoal-metadata: catalog, partition map, node registry. Wiring only; logic in libs/metadata.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <string>
 
 #include "shoal/common/config.h"
 #include "shoal/common/log.h"
@@ -22,11 +25,39 @@ int main(int argc, char** argv) {
   app.add_option("--replicas", options.replication_factor, "replicas per partition")
       ->envname("SHOAL_REPLICAS")->check(CLI::Range(1, 3));
   app.add_option("--node-timeout-ms", node_timeout_ms, "a node without heartbeat this long is down");
+  int64_t replace_after_ms = options.replace_after.count();
+  app.add_option("--replace-after-ms", replace_after_ms,
+                 "replace the replicas of a node without heartbeat this long (0: never)")
+      ->envname("SHOAL_REPLACE_AFTER_MS");
+  // The metadata Raft group: this replica's name and every replica's name (same list on each).
+  // Raft ids: position of the name in the sorted list + 1. In Kubernetes (StatefulSet of 3):
+  // --id-from-hostname --peers m0,m1,m2 names pod shoal-metadata-<n> "m<n>".
+  app.add_option("--id", options.id, "metadata replica name (default m1)")
+      ->envname("SHOAL_METADATA_ID");
+  bool id_from_hostname = false;
+  app.add_flag("--id-from-hostname", id_from_hostname,
+               "name this replica m<ordinal> from a StatefulSet hostname <name>-<ordinal>")
+      ->envname("SHOAL_METADATA_ID_FROM_HOSTNAME");
+  app.add_option("--peers", options.peers, "all metadata replica names, comma separated "
+                                           "(default: just --id)")
+      ->envname("SHOAL_METADATA_PEERS")->delimiter(',');
   // The local fleet's documented default pair (README); real deployments pass their own.
   std::vector<std::string> keys = {"shoal:shoal-secret"};
   app.add_option("--access-key", keys, "SigV4 access key ID:SECRET the routers accept (repeatable)")
       ->envname("SHOAL_ACCESS_KEYS")->delimiter(',');
   CLI11_PARSE(app, argc, argv);
+  if (id_from_hostname) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    std::string h = host;
+    auto dash = h.rfind('-');
+    std::string ordinal = dash == std::string::npos ? "" : h.substr(dash + 1);
+    if (ordinal.empty() || ordinal.find_first_not_of("0123456789") != std::string::npos) {
+      std::fprintf(stderr, "--id-from-hostname: hostname '%s' has no -<ordinal>\n", host);
+      return 2;
+    }
+    options.id = "m" + ordinal;
+  }
   for (const auto& k : keys) {
     auto colon = k.find(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == k.size()) {
@@ -37,6 +68,7 @@ int main(int argc, char** argv) {
   }
   shoal::block_termination_signals();  // before any thread starts
   options.node_timeout = std::chrono::milliseconds(node_timeout_ms);
+  options.replace_after = std::chrono::milliseconds(replace_after_ms);
 
   shoal::init_logging("metadata", common.log_level);
   auto nats = shoal::nats::Connection::connect({.url = common.nats_url, .name = "shoal-metadata"});
@@ -60,7 +92,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  spdlog::info("metadata ready (data in {})", options.data_dir);
+  spdlog::info("metadata {} ready (data in {})", options.id, options.data_dir);
   int sig = shoal::wait_for_termination_signal();
   spdlog::info("metadata stopping (signal {})", sig);
   service.stop();

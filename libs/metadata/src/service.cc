@@ -1,11 +1,13 @@
 #include "shoal/metadata/service.h"
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <random>
 #include <set>
 
+#include "catalog_raft.h"
 #include "shoal/storage/v1/storage.pb.h"
 
 namespace shoal::metadata {
@@ -14,8 +16,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::string_view kTablePrefix = "table/";
-constexpr std::string_view kSeqKey = "seq/table";
 constexpr int kMaxTags = 50;
 constexpr int64_t kDayMs = 24 * 3600 * 1000;
 
@@ -28,6 +28,13 @@ int64_t now_ms() {
 void set_status(common::v1::Status* out, const Status& s) {
   out->set_code(s.is_ok() ? common::v1::CODE_OK : static_cast<common::v1::Code>(s.code()));
   out->set_message(s.message());
+}
+
+// Every response message has its Status in field 1: this encodes an error reply of any op.
+std::string status_reply(const Status& s) {
+  meta::v1::HeartbeatResponse r;
+  set_status(r.mutable_status(), s);
+  return r.SerializeAsString();
 }
 
 // The reply carrying `s` (OK included).
@@ -59,32 +66,37 @@ MetadataService::MetadataService(std::shared_ptr<nats::Connection> nats,
 MetadataService::~MetadataService() { stop(); }
 
 Status MetadataService::start() {
+  if (options_.peers.empty()) options_.peers = {options_.id};
+  const auto& peers = options_.peers;
+  if (std::find(peers.begin(), peers.end(), options_.id) == peers.end()) {
+    return invalid_argument("metadata id " + options_.id + " is not among its peers");
+  }
   auto st = store::Store::open(store::StoreOptions{.path = options_.data_dir});
   if (!st.ok()) return st.status();
   store_ = std::move(st).value();
-  auto cf = store_->create_family("catalog");
-  if (!cf.ok()) return cf.status();
-  catalog_ = *cf;
-
-  // Load the catalog.
-  auto it = store_->iterator(catalog_);
-  for (it->Seek(std::string(kTablePrefix)); it->Valid() && it->key().starts_with(std::string(kTablePrefix));
-       it->Next()) {
-    meta::v1::Table t;
-    if (!t.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return internal_error("corrupt catalog entry " + it->key().ToString());
-    }
-    tables_[t.name()] = std::move(t);
-  }
-  std::string seq;
-  if (store_->get(catalog_, kSeqKey, &seq).is_ok()) table_seq_ = std::stoull(seq);
-  spdlog::info("metadata: loaded {} tables from {}", tables_.size(), options_.data_dir);
+  raft_ = std::make_unique<CatalogRaft>(
+      nats_, subjects_, store_.get(),
+      CatalogRaftOptions{.id = options_.id,
+                         .peers = options_.peers,
+                         .tick = options_.raft_tick,
+                         .election_ticks = options_.election_ticks,
+                         .compact_after = options_.raft_compact_after});
+  SHOAL_RETURN_IF_ERROR(raft_->start());
 
   auto sub = nats_->subscribe(subjects_.meta_rpc_wildcard(), subjects_.meta_queue(),
-                              [this](nats::MessagePtr m) { on_rpc(std::move(m)); });
+                              [this](nats::MessagePtr m) { on_rpc(std::move(m), false); });
   if (!sub.ok()) return sub.status();
   rpc_sub_.emplace(std::move(sub).value());
+  sub = nats_->subscribe(subjects_.meta_replica_rpc_wildcard(options_.id), "",
+                         [this](nats::MessagePtr m) { on_rpc(std::move(m), true); });
+  if (!sub.ok()) return sub.status();
+  fwd_sub_.emplace(std::move(sub).value());
   reconciler_ = std::thread([this] { reconcile_loop(); });
+  if (options_.peers.size() == 1) {
+    // A group of one elects itself at once: be serving before saying ready.
+    raft_->wait_status([](const RaftStatus& s) { return s.serving; }, 5s);
+  }
+  spdlog::info("metadata {}: started, peers {}", options_.id, fmt::join(options_.peers, ","));
   ready_ = true;
   return Status::ok();
 }
@@ -95,13 +107,66 @@ void MetadataService::stop() {
     if (stopping_) return;
     stopping_ = true;
   }
+  ready_ = false;
   kick_.notify_all();
   rpc_sub_.reset();
+  fwd_sub_.reset();
+  // Requests already being handled finish (a proposal resolves or times out).
+  for (int i = 0; active_rpcs_.load() > 0 && i < 1000; ++i) std::this_thread::sleep_for(10ms);
   if (reconciler_.joinable()) reconciler_.join();
+  if (raft_) raft_->stop();
 }
 
-void MetadataService::on_rpc(nats::MessagePtr msg) {
-  std::string_view op = subjects_.meta_op(msg->subject);
+bool MetadataService::serving() const { return raft_ && raft_->status().serving; }
+std::string MetadataService::leader_id() const { return raft_ ? raft_->status().leader_id : ""; }
+uint64_t MetadataService::applied_index() const { return raft_ ? raft_->status().applied : 0; }
+uint64_t MetadataService::raft_log_first_index() const {
+  return raft_ ? raft_->log_first_index() : 0;
+}
+std::map<std::string, meta::v1::Table> MetadataService::applied_catalog() const {
+  std::map<std::string, meta::v1::Table> out;
+  uint64_t seq = 0;
+  if (raft_) raft_->copy_catalog(&out, &seq);
+  return out;
+}
+
+void MetadataService::on_rpc(nats::MessagePtr msg, bool forwarded) {
+  ++active_rpcs_;
+  std::string_view op = forwarded ? subjects_.meta_replica_op(options_.id, msg->subject)
+                                  : subjects_.meta_op(msg->subject);
+  dispatch(op, msg, forwarded);
+  --active_rpcs_;
+}
+
+void MetadataService::dispatch(std::string_view op, const nats::MessagePtr& msg,
+                               bool forwarded) {
+  auto answer = [&](const std::string& reply) {
+    if (msg->reply.empty()) return;
+    auto s = nats_->respond(*msg, reply);
+    if (!s.is_ok()) spdlog::warn("metadata: reply failed: {}", s.to_string());
+  };
+  if (op == subjects::Subjects::kListAccessKeys) return answer(list_access_keys());
+  // Wait a little for a leader that serves (an election takes about a second).
+  RaftStatus st = raft_->wait_status(
+      [](const RaftStatus& s) { return s.serving || (!s.leader && !s.leader_id.empty()); }, 1s);
+  if (!st.leader) {
+    if (st.leader_id.empty() || st.leader_id == options_.id || forwarded) {
+      return answer(status_reply(unavailable("no metadata leader")));
+    }
+    if (op == subjects::Subjects::kHeartbeat) {
+      // Soft state for a later leadership of ours: which nodes exist, in which zone.
+      meta::v1::HeartbeatRequest req;
+      if (req.ParseFromString(msg->data) && !req.node().node_id().empty()) {
+        std::lock_guard lock(mu_);
+        note_node_locked(req.node());
+      }
+    }
+    auto to = subjects_.meta_replica_rpc(st.leader_id, op);
+    auto s = msg->reply.empty() ? nats_->publish(to, msg->data)
+                                : nats_->publish_request(to, msg->reply, msg->data);
+    if (!s.is_ok()) answer(status_reply(unavailable("forwarding to the metadata leader failed")));
+    return;
+  }
   std::string reply;
   if (op == subjects::Subjects::kCreateTable) reply = create_table(msg->data);
   else if (op == subjects::Subjects::kDescribeTable) reply = describe_table(msg->data);
@@ -113,15 +178,77 @@ void MetadataService::on_rpc(nats::MessagePtr msg) {
   else if (op == subjects::Subjects::kListTagsOfResource) reply = list_tags_of_resource(msg->data);
   else if (op == subjects::Subjects::kHeartbeat) reply = heartbeat(msg->data);
   else if (op == subjects::Subjects::kListNodes) reply = list_nodes(msg->data);
-  else if (op == subjects::Subjects::kListAccessKeys) reply = list_access_keys();
   else {
     spdlog::warn("metadata: unknown rpc {}", msg->subject);
     return;
   }
-  if (!msg->reply.empty()) {
-    auto s = nats_->respond(*msg, reply);
-    if (!s.is_ok()) spdlog::warn("metadata: reply failed: {}", s.to_string());
+  answer(reply);
+}
+
+Status MetadataService::serve_locked(bool read) {
+  if (stopping_) return unavailable("metadata stopping");
+  RaftStatus st = raft_->status();
+  if (!st.leader) {
+    return unavailable("not the metadata leader (leader " +
+                       (st.leader_id.empty() ? std::string("unknown") : st.leader_id) + ")");
   }
+  // Reads are served locally, so only while no other replica can have been elected.
+  if (read && !st.lease) return unavailable("metadata leader without a read lease");
+  if (tables_term_ == st.term) return Status::ok();
+  if (!st.serving) return unavailable("metadata leader is catching up");
+  // Start serving this term from the applied catalog. Only this leader proposes in its term,
+  // and only under mu_ (held): nothing moves the applied catalog meanwhile.
+  raft_->copy_catalog(&tables_, &table_seq_);
+  tables_term_ = st.term;
+  leader_since_ = std::chrono::steady_clock::now();
+  heard_.clear();
+  // No heartbeat history yet: every node we know of counts as heard now.
+  const int64_t now = now_ms();
+  for (const auto& [_, t] : tables_) {
+    for (const auto& p : t.partitions()) {
+      for (int i = 0; i < p.replica_node_ids_size(); ++i) {
+        auto& n = nodes_[p.replica_node_ids(i)];
+        if (n.node_id().empty()) {
+          n.set_node_id(p.replica_node_ids(i));
+          if (i < p.replica_zones_size()) n.set_zone(p.replica_zones(i));
+        }
+      }
+      if (!p.change().new_node_id().empty()) {
+        auto& n = nodes_[p.change().new_node_id()];
+        if (n.node_id().empty()) {
+          n.set_node_id(p.change().new_node_id());
+          n.set_zone(p.change().zone());
+        }
+      }
+    }
+  }
+  for (auto& [_, n] : nodes_) {
+    n.set_last_heartbeat_epoch_ms(std::max(n.last_heartbeat_epoch_ms(), now));
+  }
+  kicked_ = true;
+  kick_.notify_all();
+  spdlog::info("metadata {}: leading term {} with {} tables, {} known nodes", options_.id,
+               st.term, tables_.size(), nodes_.size());
+  return Status::ok();
+}
+
+Status MetadataService::commit_locked(const meta::v1::CatalogWrite& w) {
+  RaftStatus st = raft_->status();
+  if (!st.leader || st.term != tables_term_) {
+    tables_term_ = 0;
+    return unavailable("metadata leadership lost");
+  }
+  Status s = raft_->propose(w, options_.propose_timeout);
+  // Unknown outcome: serve again only from the applied catalog.
+  if (!s.is_ok()) tables_term_ = 0;
+  return s;
+}
+
+void MetadataService::note_node_locked(const meta::v1::Node& node) {
+  auto& n = nodes_[node.node_id()];
+  int64_t last = n.last_heartbeat_epoch_ms();
+  n = node;
+  n.set_last_heartbeat_epoch_ms(std::max(last, now_ms()));
 }
 
 std::string MetadataService::next_table_id_locked() {
@@ -138,7 +265,10 @@ std::string MetadataService::next_table_id_locked() {
 std::vector<meta::v1::Node> MetadataService::live_nodes_locked(int64_t now) const {
   std::vector<meta::v1::Node> out;
   for (const auto& [id, n] : nodes_) {
-    if (now - n.last_heartbeat_epoch_ms() <= options_.node_timeout.count()) out.push_back(n);
+    // Only nodes that heartbeated this leader: the others' liveness is assumed, not known.
+    if (heard_.count(id) && now - n.last_heartbeat_epoch_ms() <= options_.node_timeout.count()) {
+      out.push_back(n);
+    }
   }
   return out;
 }
@@ -201,17 +331,19 @@ Status MetadataService::place_partitions_locked(meta::v1::Table* t, int count, i
   return Status::ok();
 }
 
+// Replicated through Raft: returns once the change is committed and applied here (mu_ held).
 Status MetadataService::persist_table(const meta::v1::Table& t) {
-  store::Batch b;
-  b.put(catalog_, std::string(kTablePrefix) + t.name(), t.SerializeAsString());
-  b.put(catalog_, kSeqKey, std::to_string(table_seq_));
-  return store_->write(b, /*sync=*/true);
+  meta::v1::CatalogWrite w;
+  *w.add_put() = t;
+  w.set_table_seq(table_seq_);
+  return commit_locked(w);
 }
 
 Status MetadataService::erase_table(const std::string& name) {
-  store::Batch b;
-  b.erase(catalog_, std::string(kTablePrefix) + name);
-  return store_->write(b, /*sync=*/true);
+  meta::v1::CatalogWrite w;
+  w.add_erase(name);
+  w.set_table_seq(table_seq_);
+  return commit_locked(w);
 }
 
 void MetadataService::publish_event(meta::v1::EventType type, const meta::v1::Table& t) {
@@ -232,12 +364,14 @@ std::string MetadataService::create_table(const std::string& payload) {
   meta::v1::CreateTableResponse resp;
   {
     std::lock_guard lock(mu_);
+    if (auto s = serve_locked(); !s.is_ok()) return error_reply<meta::v1::CreateTableResponse>(s);
     const auto& name = req.table().name();
     if (tables_.count(name)) {
       return error_reply<meta::v1::CreateTableResponse>(already_exists(name));
     }
     meta::v1::Table t = req.table();
     int64_t now = now_ms();
+    const uint64_t seq_before = table_seq_;
     t.set_table_id(next_table_id_locked());
     t.set_status(meta::v1::TABLE_STATUS_CREATING);
     t.set_creation_epoch_ms(now);
@@ -247,6 +381,7 @@ std::string MetadataService::create_table(const std::string& payload) {
     t.set_map_epoch(1);
     int count = req.partition_count() > 0 ? req.partition_count() : options_.default_partitions;
     if (auto s = place_partitions_locked(&t, count, now); !s.is_ok()) {
+      table_seq_ = seq_before;  // nothing was written
       return error_reply<meta::v1::CreateTableResponse>(s);
     }
     if (auto s = persist_table(t); !s.is_ok()) {
@@ -271,6 +406,9 @@ std::string MetadataService::describe_table(const std::string& payload) {
   meta::v1::DescribeTableResponse resp;
   {
     std::lock_guard lock(mu_);
+    if (auto s = serve_locked(/*read=*/true); !s.is_ok()) {
+      return error_reply<meta::v1::DescribeTableResponse>(s);
+    }
     auto it = tables_.find(req.name());
     if (it == tables_.end()) {
       return error_reply<meta::v1::DescribeTableResponse>(not_found(req.name()));
@@ -290,6 +428,9 @@ std::string MetadataService::list_tables(const std::string& payload) {
   meta::v1::ListTablesResponse resp;
   {
     std::lock_guard lock(mu_);
+    if (auto s = serve_locked(/*read=*/true); !s.is_ok()) {
+      return error_reply<meta::v1::ListTablesResponse>(s);
+    }
     auto it = req.exclusive_start_table_name().empty()
                   ? tables_.begin()
                   : tables_.upper_bound(req.exclusive_start_table_name());
@@ -312,6 +453,7 @@ std::string MetadataService::delete_table(const std::string& payload) {
   meta::v1::DeleteTableResponse resp;
   {
     std::lock_guard lock(mu_);
+    if (auto s = serve_locked(); !s.is_ok()) return error_reply<meta::v1::DeleteTableResponse>(s);
     auto it = tables_.find(req.name());
     if (it == tables_.end()) return error_reply<meta::v1::DeleteTableResponse>(not_found(req.name()));
     auto& t = it->second;
@@ -354,6 +496,7 @@ std::string MetadataService::update_table(const std::string& payload) {
   Resp resp;
   {
     std::lock_guard lock(mu_);
+    if (auto s = serve_locked(); !s.is_ok()) return error_reply<Resp>(s);
     auto it = tables_.find(req.name());
     if (it == tables_.end()) return error_reply<Resp>(not_found(req.name()));
     meta::v1::Table t = it->second;  // applied only once persisted
@@ -433,6 +576,7 @@ std::string MetadataService::update_table(const std::string& payload) {
 Status MetadataService::edit_table(const std::string& name,
                                    const std::function<Status(meta::v1::Table*)>& edit) {
   std::lock_guard lock(mu_);
+  if (auto s = serve_locked(); !s.is_ok()) return s;
   auto it = tables_.find(name);
   if (it == tables_.end()) return not_found(name);
   if (it->second.status() == meta::v1::TABLE_STATUS_DELETING) {
@@ -490,6 +634,7 @@ std::string MetadataService::list_tags_of_resource(const std::string& payload) {
   Resp resp;
   {
     std::lock_guard lock(mu_);
+    if (auto s = serve_locked(/*read=*/true); !s.is_ok()) return error_reply<Resp>(s);
     auto it = tables_.find(req.name());
     if (it == tables_.end()) return error_reply<Resp>(not_found(req.name()));
     *resp.mutable_tags() = it->second.tags();
@@ -506,6 +651,7 @@ std::string MetadataService::heartbeat(const std::string& payload) {
   std::vector<std::string> orphans;
   {
     std::lock_guard lock(mu_);
+    if (auto s = serve_locked(); !s.is_ok()) return error_reply<meta::v1::HeartbeatResponse>(s);
     std::map<std::string, meta::v1::Partition*> known;
     for (auto& [_, t] : tables_)
       for (auto& p : *t.mutable_partitions()) known.emplace(p.partition_id(), &p);
@@ -525,13 +671,26 @@ std::string MetadataService::heartbeat(const std::string& payload) {
       unsigned long long seq = 0;
       bool ours = std::sscanf(id.c_str(), "t%llu-", &seq) == 1 && seq <= table_seq_;
       if (ours && !known.count(id)) orphans.push_back(id);
+      // A replica whose group replaced this node while it was away.
+      if (auto k = known.find(id); k != known.end()) {
+        const auto& p = *k->second;
+        const auto& ids = p.replica_node_ids();
+        if (std::find(ids.begin(), ids.end(), req.node().node_id()) == ids.end() &&
+            p.change().new_node_id() != req.node().node_id()) {
+          orphans.push_back(id);
+        }
+      }
     }
     auto& n = nodes_[req.node().node_id()];
-    bool is_new = n.node_id().empty();
+    bool is_new = !heard_.count(req.node().node_id());
+    heard_.insert(req.node().node_id());
     n = req.node();
     n.set_last_heartbeat_epoch_ms(now_ms());
     n.set_replica_count(req.hosted_partition_ids_size());
-    if (is_new) spdlog::info("metadata: storage node {} registered in zone {}", n.node_id(), n.zone());
+    if (is_new) {
+      spdlog::info("metadata {}: storage node {} registered in zone {}", options_.id, n.node_id(),
+                   n.zone());
+    }
   }
   // Replicas of tables that no longer exist (deleted while the node was away) are dropped.
   for (const auto& id : orphans) {
@@ -562,6 +721,9 @@ std::string MetadataService::list_nodes(const std::string&) {
   meta::v1::ListNodesResponse resp;
   {
     std::lock_guard lock(mu_);
+    if (auto s = serve_locked(/*read=*/true); !s.is_ok()) {
+      return error_reply<meta::v1::ListNodesResponse>(s);
+    }
     int64_t now = now_ms();
     for (const auto& [_, n] : nodes_) {
       auto* out = resp.add_nodes();
@@ -580,8 +742,13 @@ void MetadataService::reconcile_loop() {
     kick_.wait_for(lock, options_.reconcile_interval, [this] { return kicked_ || stopping_; });
     kicked_ = false;
     if (stopping_) break;
+    // Leader only. Repairs wait one node_timeout after the takeover: a new leader has no
+    // heartbeat history, and must hear from the nodes before judging them.
+    if (!serve_locked().is_ok()) continue;
+    const bool repair = std::chrono::steady_clock::now() - leader_since_ >= options_.node_timeout;
     lock.unlock();
     reconcile_once();
+    if (repair) repair_once();
     lock.lock();
   }
 }

@@ -1,12 +1,37 @@
 #pragma once
 // The metadata service: table catalog, partition map, node registry and placement.
 //
-// Requests arrive on <prefix>.meta.rpc.<Op> (queue group, so several instances could share
-// the load once metadata becomes a Raft group). State lives in memory behind one mutex and
-// is persisted to RocksDB (libs/store) before a change is acknowledged. A reconciler thread
-// drives table lifecycles that need storage nodes: CREATING -> open replicas -> ACTIVE, and
-// DELETING -> drop replicas -> gone. It is the only code here that waits on other services.
+// Metadata is a Raft group (libs/raft) of replicas named by MetadataOptions::id/peers: one in
+// the local fleet, three in Kubernetes. The catalog (table records and the table-id sequence)
+// is the replicated state: every durable change is a CatalogWrite entry, committed by a
+// quorum and applied on every replica to its RocksDB "catalog" family (see
+// src/catalog_raft.h for the raft thread, the disk layout and compaction). The leader
+// acknowledges a change only once its entry is committed and applied.
+//
+// Only the leader serves. Requests arrive on <prefix>.meta.rpc.<Op> (queue group, so any
+// replica may get one); a follower forwards the message to the leader's own subject
+// <prefix>.meta.replica.<id>.rpc.<Op> keeping the reply subject, so the leader answers the
+// requester directly; with no leader known it answers UNAVAILABLE (callers retry).
+// ListAccessKeys (static configuration) is answered by any replica.
+//
+// On the leader, tables_ is the serving view: copied from the applied catalog when it starts
+// serving a term (after its own-term no-op is applied), then changed only through
+// persist_table()/erase_table(), which propose and wait (holding mu_, so changes are
+// serialized; the raft thread never takes mu_). A change whose outcome is unknown makes the
+// leader re-copy the applied catalog before serving again.
+//
+// Node heartbeats are soft state, kept only in memory: followers note the node (id, zone) and
+// forward the heartbeat to the leader. A new leader starts without heartbeat history: every
+// node it knows of counts as heard at the moment it took over, so none is declared dead
+// (nor replaced) before one node_timeout (resp. replace_after) of silence under this leader,
+// and the reconciler starts repairs only node_timeout after the takeover. Placement uses only
+// nodes that heartbeated this leader.
+//
+// A reconciler thread (leader only) drives table lifecycles that need storage nodes:
+// CREATING -> open replicas -> ACTIVE, DELETING -> drop replicas -> gone, and replaces the
+// replicas of nodes gone too long (src/repair.cc).
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -14,6 +39,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -23,17 +49,31 @@
 #include "shoal/meta/v1/meta.pb.h"
 #include "shoal/metrics/registry.h"
 #include "shoal/nats/connection.h"
+#include "shoal/storage/v1/storage.pb.h"
 #include "shoal/store/store.h"
 #include "shoal/subjects/subjects.h"
 
 namespace shoal::metadata {
 
+class CatalogRaft;
+
 struct MetadataOptions {
   std::string data_dir;
+  // This replica's name and the names of all replicas of the metadata group (the same list
+  // on every replica; empty = just `id`). Raft id = position in the sorted list + 1.
+  std::string id = "m1";
+  std::vector<std::string> peers;
+  std::chrono::milliseconds raft_tick{100};
+  int election_ticks = 10;
+  uint64_t raft_compact_after = 1000;  // log entries kept before compaction to a snapshot
+  std::chrono::milliseconds propose_timeout{3000};  // a catalog change not applied by then fails
   int default_partitions = 2;     // initial partitions of a new table
   int replication_factor = 3;     // replicas per partition (a Raft group), one per zone
   std::chrono::milliseconds node_timeout{5000};  // no heartbeat for this long = not alive
   std::chrono::milliseconds reconcile_interval{200};
+  // A member of a partition's group whose node has sent no heartbeat for this long is
+  // replaced (see src/repair.cc); 0 never replaces.
+  std::chrono::milliseconds replace_after{std::chrono::minutes(2)};
   // SigV4 access keys (id, secret) the routers verify signatures with. Served to routers on
   // shoal.meta.rpc.ListAccessKeys; the NATS network is the trust boundary.
   std::vector<std::pair<std::string, std::string>> access_keys;
@@ -49,8 +89,24 @@ class MetadataService {
   void stop();
   bool ready() const { return ready_; }
 
+  // Introspection (tests, logs).
+  bool serving() const;           // this replica leads and its applied catalog is current
+  std::string leader_id() const;  // "" if unknown
+  uint64_t applied_index() const;
+  uint64_t raft_log_first_index() const;
+  // The applied catalog (as replicated; leader hints excluded).
+  std::map<std::string, meta::v1::Table> applied_catalog() const;
+
  private:
-  void on_rpc(nats::MessagePtr msg);
+  void on_rpc(nats::MessagePtr msg, bool forwarded);
+  void dispatch(std::string_view op, const nats::MessagePtr& msg, bool forwarded);
+  // Under mu_: OK when this replica may serve (leader, tables_ current for its term; for a
+  // `read`, also holding a read lease); copies the applied catalog into tables_ when it
+  // starts serving a term.
+  Status serve_locked(bool read = false);
+  // Proposes `w` and waits until applied (mu_ held).
+  Status commit_locked(const meta::v1::CatalogWrite& w);
+  void note_node_locked(const meta::v1::Node& n);
   std::string create_table(const std::string& payload);
   std::string describe_table(const std::string& payload);
   std::string list_tables(const std::string& payload);
@@ -69,6 +125,16 @@ class MetadataService {
 
   void reconcile_loop();
   void reconcile_once();
+  // Replacement of dead members (src/repair.cc), one step per partition per pass.
+  void repair_once();
+  std::optional<meta::v1::ReplicaChange> plan_replacement_locked(const meta::v1::Partition& p,
+                                                                 int64_t now_ms) const;
+  Status advance_change(const std::string& table, const std::string& table_id,
+                        const meta::v1::Partition& p);
+  Result<storage::v1::AdminResponse> admin_call(const std::string& node,
+                                                const storage::v1::AdminRequest& req);
+  // Sends a membership request to the partition's leader, following leader hints.
+  Status leader_call(const meta::v1::Partition& p, storage::v1::AdminRequest req);
   Status persist_table(const meta::v1::Table& t);
   Status erase_table(const std::string& name);
   void publish_event(meta::v1::EventType type, const meta::v1::Table& t);
@@ -80,7 +146,7 @@ class MetadataService {
   subjects::Subjects subjects_;
   MetadataOptions options_;
   std::unique_ptr<store::Store> store_;
-  store::CfPtr catalog_;
+  std::unique_ptr<CatalogRaft> raft_;
 
   mutable std::mutex mu_;
   std::condition_variable kick_;
@@ -88,10 +154,15 @@ class MetadataService {
   std::map<std::string, meta::v1::Table> tables_;  // by name, ordered for ListTables
   std::map<std::string, meta::v1::Node> nodes_;    // by node id
   uint64_t table_seq_ = 0;
+  uint64_t tables_term_ = 0;  // under mu_: the term tables_ is current for (0: stale)
+  std::chrono::steady_clock::time_point leader_since_;  // under mu_
+  std::set<std::string> heard_;  // under mu_: nodes that heartbeated this leader this term
   bool stopping_ = false;
-  bool ready_ = false;
+  std::atomic<bool> ready_{false};
+  std::atomic<int> active_rpcs_{0};
 
   std::optional<nats::Subscription> rpc_sub_;
+  std::optional<nats::Subscription> fwd_sub_;
   std::thread reconciler_;
   metrics::Family<metrics::Gauge>* tables_gauge_ = nullptr;
   metrics::Family<metrics::Gauge>* nodes_gauge_ = nullptr;
