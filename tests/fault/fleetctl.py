@@ -27,6 +27,12 @@ class LocalFleet:
                                                        os.path.join(ROOT, "build")))
         self.port = port
         self.admin_base = admin_base
+        self.nodes = [1, 2, 3]  # storage nodes started (start_extra_node adds 4..6)
+
+    def start_extra_node(self, n):
+        self.run("start-node", str(n))
+        if n not in self.nodes:
+            self.nodes.append(n)
 
     def run(self, *args):
         return subprocess.run(["bash", os.path.join(ROOT, "scripts", "fleet.sh"), *args],
@@ -70,7 +76,7 @@ class LocalFleet:
                  "shoal_storage_raft_applied_index": "applied",
                  "shoal_storage_replica_items": "items"}
         out = {}
-        for n in (1, 2, 3):
+        for n in self.nodes:
             try:
                 text = urllib.request.urlopen(self.metrics_url(n), timeout=1).read().decode()
             except OSError:
@@ -104,17 +110,21 @@ class LocalFleet:
         raise AssertionError(f"no leaders for {table_id}: {self.raft_state(table_id)}")
 
     def wait_caught_up(self, table_id, timeout=20):
-        """Every replica of every partition has applied its leader's commit index."""
+        """Every replica of every partition has applied what its leader had committed when
+        the wait began (under load followers trail the newest entries by design)."""
         deadline = time.monotonic() + timeout
+        targets = None
         while True:
             state = self.raft_state(table_id)
             commits = {}
             for parts in state.values():
                 for pid, s in parts.items():
                     commits[pid] = max(commits.get(pid, 0), s.get("commit", 0))
+            if targets is None and len(state) >= 3:
+                targets = commits
             lagging = [(n, pid) for n, parts in state.items() for pid, s in parts.items()
-                       if s.get("applied", 0) < commits[pid]]
-            if len(state) == 3 and not lagging:
+                       if targets is None or s.get("applied", 0) < targets.get(pid, 0)]
+            if targets is not None and len(state) >= 3 and not lagging:
                 return state
             if time.monotonic() > deadline:
                 raise AssertionError(f"replicas did not catch up: {state}")
