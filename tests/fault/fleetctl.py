@@ -74,7 +74,8 @@ class LocalFleet:
         names = {"shoal_storage_replica_leader": "leader", "shoal_storage_raft_term": "term",
                  "shoal_storage_raft_commit_index": "commit",
                  "shoal_storage_raft_applied_index": "applied",
-                 "shoal_storage_replica_items": "items"}
+                 "shoal_storage_replica_items": "items",
+                 "shoal_storage_replica_reads_total": "reads"}
         out = {}
         for n in self.nodes:
             try:

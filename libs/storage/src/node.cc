@@ -38,6 +38,10 @@ StorageNode::StorageNode(std::shared_ptr<nats::Connection> nats, subjects::Subje
                            .Name("shoal_storage_replica_writes_total")
                            .Help("Writes applied by each partition replica hosted by this node")
                            .Register(*registry_);
+    reads_counter_ = &metrics::BuildCounter()
+                          .Name("shoal_storage_replica_reads_total")
+                          .Help("Reads (Get, Query and Scan pages) served by each partition replica")
+                          .Register(*registry_);
     leader_gauge_ = &metrics::BuildGauge()
                          .Name("shoal_storage_replica_leader")
                          .Help("1 when this node's replica is its partition's Raft leader")
@@ -314,6 +318,7 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
     auto c = env->counters;
     items_gauge_->AddCallback(labels, [c] { return double(c->items.load()); });
     writes_counter_->AddCallback(labels, [c] { return double(c->writes.load()); });
+    reads_counter_->AddCallback(labels, [c] { return double(c->reads.load()); });
     leader_gauge_->AddCallback(labels, [c] { return c->leader.load() ? 1.0 : 0.0; });
     term_gauge_->AddCallback(labels, [c] { return double(c->term.load()); });
     commit_gauge_->AddCallback(labels, [c] { return double(c->commit_index.load()); });
@@ -358,6 +363,7 @@ Status StorageNode::drop_replica(const std::string& pid) {
       metrics::Labels labels{{"table_id", replica->env->record.replica().table_id()}, {"partition", pid}};
       items_gauge_->RemoveCallback(labels);
       writes_counter_->RemoveCallback(labels);
+      reads_counter_->RemoveCallback(labels);
       leader_gauge_->RemoveCallback(labels);
       term_gauge_->RemoveCallback(labels);
       commit_gauge_->RemoveCallback(labels);

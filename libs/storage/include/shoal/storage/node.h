@@ -144,6 +144,7 @@ class StorageNode {
   std::atomic<bool> ready_{false};
   metrics::Family<metrics::Gauge>* items_gauge_ = nullptr;
   metrics::Family<metrics::Counter>* writes_counter_ = nullptr;
+  metrics::Family<metrics::Counter>* reads_counter_ = nullptr;
   metrics::Family<metrics::Gauge>* leader_gauge_ = nullptr;
   metrics::Family<metrics::Gauge>* term_gauge_ = nullptr;
   metrics::Family<metrics::Gauge>* commit_gauge_ = nullptr;
