@@ -8,9 +8,12 @@
 #include <cstdlib>
 #include <random>
 
-#include "raft_wire.h"
+#include "shoal/raftwire/raftwire.h"
 
 namespace shoal::metadata {
+
+using raftwire::from_proto;
+using raftwire::to_proto;
 
 namespace {
 
@@ -79,13 +82,13 @@ Status CatalogRaft::load() {
   // The raft state.
   raft::HardState hs;
   if (store_->get(raft_cf_, kHardStateKey, &v).is_ok()) {
-    meta::v1::MetaRaftHardState p;
+    raft::v1::HardState p;
     if (!p.ParseFromString(v)) return internal_error("corrupt raft hard state");
     hs = from_proto(p);
   }
   raft::SnapshotMeta snap;
   if (store_->get(raft_cf_, kSnapKey, &v).is_ok()) {
-    meta::v1::MetaRaftSnapshotMeta p;
+    raft::v1::SnapshotMeta p;
     if (!p.ParseFromString(v)) return internal_error("corrupt raft snapshot meta");
     snap = from_proto(p);
   }
@@ -93,7 +96,7 @@ Status CatalogRaft::load() {
   auto li = store_->iterator(raft_cf_);
   const std::string log_prefix(kLogPrefix);
   for (li->Seek(log_prefix); li->Valid() && li->key().starts_with(log_prefix); li->Next()) {
-    meta::v1::MetaRaftEntry p;
+    raft::v1::Entry p;
     raft::Entry e;
     if (!p.ParseFromArray(li->value().data(), static_cast<int>(li->value().size())) ||
         !from_proto(p, &e)) {
@@ -156,7 +159,7 @@ void CatalogRaft::stop() {
 }
 
 void CatalogRaft::on_message(nats::MessagePtr m) {
-  meta::v1::MetaRaftMessage p;
+  raft::v1::Message p;
   raft::Message msg;
   if (!p.ParseFromString(m->data) || !from_proto(p, &msg) || msg.to != self_) {
     spdlog::warn("metadata {}: dropping an unreadable raft message", options_.id);
@@ -312,7 +315,7 @@ void CatalogRaft::handle_ready() {
       }
       b.put(catalog_, kSeqKey, std::to_string(image->table_seq()));
       b.put(catalog_, kAppliedKey, std::to_string(rd.snapshot->meta.index));
-      meta::v1::MetaRaftSnapshotMeta sm;
+      raft::v1::SnapshotMeta sm;
       to_proto(rd.snapshot->meta, &sm);
       b.put(raft_cf_, kSnapKey, sm.SerializeAsString());
       b.erase_range(raft_cf_, kLogPrefix, kLogEnd);
@@ -320,13 +323,13 @@ void CatalogRaft::handle_ready() {
     if (!rd.entries.empty()) {
       b.erase_range(raft_cf_, log_key(rd.entries.front().index), kLogEnd);
       for (const auto& e : rd.entries) {
-        meta::v1::MetaRaftEntry p;
+        raft::v1::Entry p;
         to_proto(e, &p);
         b.put(raft_cf_, log_key(e.index), p.SerializeAsString());
       }
     }
     if (rd.hard_state) {
-      meta::v1::MetaRaftHardState p;
+      raft::v1::HardState p;
       to_proto(*rd.hard_state, &p);
       b.put(raft_cf_, kHardStateKey, p.SerializeAsString());
     }
@@ -369,8 +372,8 @@ void CatalogRaft::send(raft::Message m) {
     spdlog::info("metadata {}: sending a snapshot at {} to {}", options_.id, at,
                  names_[m.to - 1]);
   }
-  meta::v1::MetaRaftMessage p;
-  to_proto(m, &p);
+  raft::v1::Message p;
+  to_proto(m, &p, raftwire::SnapshotData::kInline);
   auto s = nats_->publish(subjects_.meta_raft(names_[m.to - 1]), p.SerializeAsString());
   if (!s.is_ok()) spdlog::debug("metadata {}: raft send failed: {}", options_.id, s.to_string());
 }
@@ -433,7 +436,7 @@ void CatalogRaft::maybe_compact() {
   }
   raft::SnapshotMeta meta = node_->snapshot_meta_at(applied);
   if (meta.index != applied) return;
-  meta::v1::MetaRaftSnapshotMeta p;
+  raft::v1::SnapshotMeta p;
   to_proto(meta, &p);
   store::Batch b;
   b.put(raft_cf_, kSnapKey, p.SerializeAsString());

@@ -12,7 +12,7 @@
 // Disk layout (one RocksDB, libs/store):
 //   family "catalog": table/<name> -> Table, seq/table -> decimal table sequence,
 //                     raft/applied -> decimal last applied index (written with each apply)
-//   family "raft":    hs -> MetaRaftHardState, snap -> MetaRaftSnapshotMeta (the compaction
+//   family "raft":    hs -> raft.v1.HardState, snap -> raft.v1.SnapshotMeta (the compaction
 //                     point; the catalog family is the image), log/<20-digit index> -> entry
 //
 // Replica ids: --peers lists the names of all replicas (the same list everywhere); the raft

@@ -1,6 +1,6 @@
 #pragma once
-// Raft between storage nodes: conversion between raft::Message and its Protobuf form, and the
-// outbox that batches the messages of every replica on this node by destination node.
+// Raft between storage nodes: the outbox that batches the messages of every replica on this
+// node by destination node.
 //
 // Replica actors call RaftOutbox::send() (thread-safe, never blocks on the network). One
 // flusher thread takes whatever accumulated per destination and publishes it as one RaftBatch
@@ -16,19 +16,20 @@
 
 #include "shoal/nats/connection.h"
 #include "shoal/raft/types.h"
+#include "shoal/raftwire/raftwire.h"
 #include "shoal/storage/v1/storage.pb.h"
 #include "shoal/subjects/subjects.h"
 
 namespace shoal::storage {
 
-void to_proto(const raft::Message& m, storage::v1::RaftMessage* out);
-// False when the message is malformed (unknown type, kSnapshot without meta). A kSnapshot
-// message converts with its meta only (Snapshot::data stays empty).
-bool from_proto(const storage::v1::RaftMessage& m, raft::Message* out);
-void to_proto(const raft::Entry& e, storage::v1::RaftEntry* out);
-bool from_proto(const storage::v1::RaftEntry& e, raft::Entry* out);
-void to_proto(const raft::SnapshotMeta& m, storage::v1::RaftSnapshotMeta* out);
-raft::SnapshotMeta from_proto(const storage::v1::RaftSnapshotMeta& m);
+// libs/raftwire converts Raft types to and from their Protobuf forms.
+using raftwire::from_proto;
+using raftwire::to_proto;
+// A kSnapshot message converts with its meta only: partition images are streamed in chunks
+// (snapshot.h), never inside a Raft message.
+inline void to_proto(const raft::Message& m, raft::v1::Message* out) {
+  raftwire::to_proto(m, out, raftwire::SnapshotData::kSeparate);
+}
 
 class RaftOutbox {
  public:

@@ -400,7 +400,7 @@ void drive(Self self) {
       for (uint64_t i = std::max(first, last + 1); !rd.snapshot && i <= st.log_last; ++i) {
         batch.erase(env.log_cf, log_key(st.partition_id, i));
       }
-      storage::v1::RaftEntry pe;
+      raft::v1::Entry pe;
       for (const auto& e : rd.entries) {
         to_proto(e, &pe);
         batch.put(env.log_cf, log_key(st.partition_id, e.index), pe.SerializeAsString());
@@ -415,7 +415,7 @@ void drive(Self self) {
         sync = true;
       }
       st.persisted = *rd.hard_state;
-      storage::v1::RaftHardState hs;
+      raft::v1::HardState hs;
       hs.set_term(rd.hard_state->term);
       hs.set_vote(rd.hard_state->vote);
       hs.set_commit(rd.hard_state->commit);
@@ -564,7 +564,7 @@ Status restore(ReplicaState& st) {
   raft::HardState hs;
   std::string raw;
   if (env.store->get(env.meta_cf, raft_state_key(st.partition_id), &raw).is_ok()) {
-    storage::v1::RaftHardState p;
+    raft::v1::HardState p;
     if (!p.ParseFromString(raw)) return internal_error("corrupt raft state of " + st.partition_id);
     hs = {p.term(), p.vote(), p.commit()};
   }
@@ -574,7 +574,7 @@ Status restore(ReplicaState& st) {
   auto it = env.store->iterator(env.log_cf);
   const std::string begin = st.partition_id + "/", end = log_prefix_end(st.partition_id);
   for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
-    storage::v1::RaftEntry pe;
+    raft::v1::Entry pe;
     raft::Entry e;
     if (!pe.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
         !from_proto(pe, &e)) {

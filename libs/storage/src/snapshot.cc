@@ -73,7 +73,7 @@ std::string family_partition(const std::string& family, bool* staging) {
 
 void put_snapshot_meta(store::Batch* batch, const store::CfPtr& meta_cf,
                        const std::string& partition_id, const raft::SnapshotMeta& meta) {
-  storage::v1::RaftSnapshotMeta p;
+  raft::v1::SnapshotMeta p;
   to_proto(meta, &p);
   batch->put(meta_cf, snapshot_meta_key(partition_id), p.SerializeAsString());
 }
@@ -85,7 +85,7 @@ Status load_snapshot_meta(const store::Store& store, const store::CfPtr& meta_cf
   Status s = store.get(meta_cf, snapshot_meta_key(partition_id), &raw);
   if (s.code() == Code::kNotFound) return Status::ok();
   SHOAL_RETURN_IF_ERROR(s);
-  storage::v1::RaftSnapshotMeta p;
+  raft::v1::SnapshotMeta p;
   if (!p.ParseFromString(raw)) return internal_error("corrupt snapshot meta of " + partition_id);
   *out = from_proto(p);
   return Status::ok();

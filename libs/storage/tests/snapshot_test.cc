@@ -20,7 +20,7 @@ TEST(RaftTransport, SnapshotMessageKeepsItsMeta) {
   m.commit = 120;
   m.context = 99;
   m.snapshot = raft::Snapshot{raft::SnapshotMeta{100, 6, raft::ConfState{{1, 2, 3}, {4}}}, "x"};
-  storage::v1::RaftMessage p;
+  raft::v1::Message p;
   to_proto(m, &p);
   raft::Message back;
   ASSERT_TRUE(from_proto(p, &back));
@@ -41,7 +41,7 @@ TEST(RaftTransport, ConfChangeEntriesRoundTrip) {
   raft::Entry e{3, 42, raft::EntryType::kConfChange,
                 raft::encode_conf_change({raft::ConfChange::Type::kPromote, 4},
                                          raft::ConfState{{1, 2, 3, 4}, {}})};
-  storage::v1::RaftEntry p;
+  raft::v1::Entry p;
   to_proto(e, &p);
   raft::Entry back;
   ASSERT_TRUE(from_proto(p, &back));

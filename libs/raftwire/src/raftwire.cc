@@ -1,15 +1,15 @@
-#include "raft_wire.h"
+#include "shoal/raftwire/raftwire.h"
 
-namespace shoal::metadata {
+namespace shoal::raftwire {
 
-void to_proto(const raft::Entry& e, meta::v1::MetaRaftEntry* out) {
+void to_proto(const raft::Entry& e, raft::v1::Entry* out) {
   out->set_term(e.term);
   out->set_index(e.index);
   out->set_type(static_cast<uint32_t>(e.type));
   out->set_data(e.data);
 }
 
-bool from_proto(const meta::v1::MetaRaftEntry& e, raft::Entry* out) {
+bool from_proto(const raft::v1::Entry& e, raft::Entry* out) {
   if (e.type() > static_cast<uint32_t>(raft::EntryType::kConfChange)) return false;
   out->term = e.term();
   out->index = e.index();
@@ -18,14 +18,14 @@ bool from_proto(const meta::v1::MetaRaftEntry& e, raft::Entry* out) {
   return true;
 }
 
-void to_proto(const raft::SnapshotMeta& m, meta::v1::MetaRaftSnapshotMeta* out) {
+void to_proto(const raft::SnapshotMeta& m, raft::v1::SnapshotMeta* out) {
   out->set_index(m.index);
   out->set_term(m.term);
-  for (auto v : m.conf.voters) out->add_voters(v);
-  for (auto l : m.conf.learners) out->add_learners(l);
+  out->mutable_voters()->Assign(m.conf.voters.begin(), m.conf.voters.end());
+  out->mutable_learners()->Assign(m.conf.learners.begin(), m.conf.learners.end());
 }
 
-raft::SnapshotMeta from_proto(const meta::v1::MetaRaftSnapshotMeta& m) {
+raft::SnapshotMeta from_proto(const raft::v1::SnapshotMeta& m) {
   raft::SnapshotMeta out;
   out.index = m.index();
   out.term = m.term();
@@ -34,17 +34,17 @@ raft::SnapshotMeta from_proto(const meta::v1::MetaRaftSnapshotMeta& m) {
   return out;
 }
 
-void to_proto(const raft::HardState& h, meta::v1::MetaRaftHardState* out) {
+void to_proto(const raft::HardState& h, raft::v1::HardState* out) {
   out->set_term(h.term);
   out->set_vote(h.vote);
   out->set_commit(h.commit);
 }
 
-raft::HardState from_proto(const meta::v1::MetaRaftHardState& h) {
+raft::HardState from_proto(const raft::v1::HardState& h) {
   return raft::HardState{.term = h.term(), .vote = h.vote(), .commit = h.commit()};
 }
 
-void to_proto(const raft::Message& m, meta::v1::MetaRaftMessage* out) {
+void to_proto(const raft::Message& m, raft::v1::Message* out, SnapshotData data) {
   out->set_type(static_cast<uint32_t>(m.type));
   out->set_from(m.from);
   out->set_to(m.to);
@@ -58,13 +58,12 @@ void to_proto(const raft::Message& m, meta::v1::MetaRaftMessage* out) {
   out->set_context(m.context);
   out->set_transfer(m.transfer);
   if (m.snapshot) {
-    out->set_has_snapshot(true);
-    to_proto(m.snapshot->meta, out->mutable_snapshot_meta());
-    out->set_snapshot_data(m.snapshot->data);
+    to_proto(m.snapshot->meta, out->mutable_snapshot());
+    if (data == SnapshotData::kInline) out->set_snapshot_data(m.snapshot->data);
   }
 }
 
-bool from_proto(const meta::v1::MetaRaftMessage& m, raft::Message* out) {
+bool from_proto(const raft::v1::Message& m, raft::Message* out) {
   if (m.type() > static_cast<uint32_t>(raft::MessageType::kSnapshot)) return false;
   out->type = static_cast<raft::MessageType>(m.type());
   out->from = m.from();
@@ -81,12 +80,11 @@ bool from_proto(const meta::v1::MetaRaftMessage& m, raft::Message* out) {
   out->reject_hint = m.reject_hint();
   out->context = m.context();
   out->transfer = m.transfer();
-  if (m.has_snapshot()) {
-    out->snapshot = raft::Snapshot{from_proto(m.snapshot_meta()), m.snapshot_data()};
-  } else if (out->type == raft::MessageType::kSnapshot) {
-    return false;
+  if (out->type == raft::MessageType::kSnapshot) {
+    if (!m.has_snapshot()) return false;
+    out->snapshot = raft::Snapshot{from_proto(m.snapshot()), m.snapshot_data()};
   }
   return true;
 }
 
-}  // namespace shoal::metadata
+}  // namespace shoal::raftwire
