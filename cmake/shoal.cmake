@@ -5,6 +5,7 @@
 #   shoal_header_library(NAME name DEPS ...)             -> INTERFACE target shoal::name
 #   shoal_test(NAME name SRCS ... DEPS ... LABELS unit|integration)
 #   shoal_service(NAME name SRCS main.cc DEPS ...)       -> executable shoal-<name>
+#       compiled with SHOAL_VERSION="<version>" (top-level CMakeLists.txt)
 
 function(shoal_library)
   cmake_parse_arguments(A "" "NAME" "SRCS;DEPS" ${ARGN})
@@ -57,4 +58,5 @@ function(shoal_service)
   cmake_parse_arguments(A "" "NAME" "SRCS;DEPS" ${ARGN})
   add_executable(shoal-${A_NAME} ${A_SRCS})
   target_link_libraries(shoal-${A_NAME} PRIVATE ${A_DEPS})
+  target_compile_definitions(shoal-${A_NAME} PRIVATE SHOAL_VERSION="${SHOAL_VERSION}")
 endfunction()

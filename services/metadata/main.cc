@@ -11,6 +11,7 @@
 #include "shoal/common/signals.h"
 #include "shoal/http/admin.h"
 #include "shoal/metadata/service.h"
+#include "shoal/metrics/process.h"
 #include "shoal/nats/connection.h"
 
 int main(int argc, char** argv) {
@@ -77,6 +78,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   shoal::metrics::Registry registry;
+  shoal::metrics::register_process_metrics(registry, "metadata", SHOAL_VERSION);
+  (*nats)->register_metrics(registry);
   shoal::metadata::MetadataService service(*nats, shoal::subjects::Subjects(common.subject_prefix),
                                            options, &registry);
   if (auto s = service.start(); !s.is_ok()) {

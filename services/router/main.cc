@@ -8,6 +8,7 @@
 #include "shoal/common/signals.h"
 #include "shoal/http/admin.h"
 #include "shoal/http/server.h"
+#include "shoal/metrics/process.h"
 #include "shoal/nats/connection.h"
 #include "shoal/router/router.h"
 
@@ -47,6 +48,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   shoal::metrics::Registry registry;
+  shoal::metrics::register_process_metrics(registry, "router", SHOAL_VERSION);
+  (*nats)->register_metrics(registry);
   shoal::router::Router router(*nats, shoal::subjects::Subjects(common.subject_prefix), options,
                                &registry);
   if (auto s = router.start(); !s.is_ok()) {

@@ -9,6 +9,7 @@
 #include "shoal/common/log.h"
 #include "shoal/common/signals.h"
 #include "shoal/http/admin.h"
+#include "shoal/metrics/process.h"
 #include "shoal/nats/connection.h"
 #include "shoal/storage/node.h"
 
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   shoal::metrics::Registry registry;
+  shoal::metrics::register_process_metrics(registry, "storage-node", SHOAL_VERSION);
+  (*nats)->register_metrics(registry);
   shoal::storage::StorageNode node(*nats, shoal::subjects::Subjects(common.subject_prefix), options,
                                    &registry);
   if (auto s = node.start(); !s.is_ok()) {

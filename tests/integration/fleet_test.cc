@@ -4,13 +4,16 @@
 #include <rapidjson/document.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <thread>
 
 #include "shoal/auth/sigv4.h"
+#include "shoal/http/admin.h"
 #include "shoal/http/client.h"
 #include "shoal/http/server.h"
 #include "shoal/metadata/service.h"
+#include "shoal/metrics/testing.h"
 #include "shoal/nats/testing.h"
 #include "shoal/router/router.h"
 #include "shoal/storage/node.h"
@@ -93,7 +96,10 @@ class Fleet : public ::testing::Test {
     no.zone = std::string("zone-") + static_cast<char>('a' + i);
     no.data_dir = (dir_ / no.node_id).string();
     no.heartbeat_interval = 200ms;
-    if (!node_nats_[i]) node_nats_[i] = connect(server_->url(), no.node_id);
+    if (!node_nats_[i]) {
+      node_nats_[i] = connect(server_->url(), no.node_id);
+      node_nats_[i]->register_metrics(node_registries_[i]);  // as the service's main() does
+    }
     nodes_[i] = std::make_unique<storage::StorageNode>(node_nats_[i], subjects::Subjects("shoal"),
                                                        no, &node_registries_[i]);
     ASSERT_TRUE(nodes_[i]->start().is_ok());
@@ -218,6 +224,150 @@ TEST_F(Fleet, CreatePutGetDeleteThroughEveryComponent) {
   auto g = call("GetItem", R"({"TableName":"tbl1","Key":{"pk":{"S":"user-0"},"sk":{"N":"0.5"}}})");
   ASSERT_EQ(g.status, 200);
   EXPECT_FALSE(g.json.HasMember("Item")) << g.body;
+}
+
+// What the dashboards read: the router's capacity counters (whether or not the client asked
+// for ConsumedCapacity), metadata's catalog gauges, the storage nodes' partition counts and
+// request timings, NATS traffic, scraped over HTTP like Prometheus does.
+TEST_F(Fleet, MetricsFollowRequests) {
+  using metrics::testing::histogram_count;
+  using metrics::testing::series;
+  using metrics::testing::value;
+  auto eventually = [](const std::function<bool()>& pred) {
+    for (int i = 0; i < 100 && !pred(); ++i) std::this_thread::sleep_for(100ms);
+    return pred();
+  };
+  ASSERT_EQ(call("CreateTable", table_json("mtab")).status, 200);
+  std::string provisioned = table_json("mprov");
+  provisioned.replace(provisioned.find(R"("BillingMode":"PAY_PER_REQUEST")"),
+                      std::string(R"("BillingMode":"PAY_PER_REQUEST")").size(),
+                      R"("BillingMode":"PROVISIONED","ProvisionedThroughput":)"
+                      R"({"ReadCapacityUnits":5,"WriteCapacityUnits":7})");
+  auto c = call("CreateTable", provisioned);
+  ASSERT_EQ(c.status, 200) << c.body;
+  wait_active("mtab");
+  wait_active("mprov");
+  std::vector<double> node_in(3);
+  for (int n = 0; n < 3; ++n) {
+    node_in[n] = value(node_registries_[n], "shoal_nats_messages_total", {{"direction", "in"}})
+                     .value_or(-1);
+  }
+
+  auto key = [](int i) {
+    return R"({"pk":{"S":"user-)" + std::to_string(i) + R"("},"sk":{"N":")" + std::to_string(i) +
+           R"(.5"}})";
+  };
+  for (int i = 0; i < 10; ++i) {  // items well under 1 KB: one write unit each
+    ASSERT_EQ(call("PutItem", R"({"TableName":"mtab","Item":)" + item_json(i) + "}").status, 200);
+  }
+  for (int i = 0; i < 10; ++i) {  // eventually consistent reads of items under 4 KB: 0.5 each
+    ASSERT_EQ(call("GetItem", R"({"TableName":"mtab","Key":)" + key(i) + "}").status, 200);
+  }
+  for (int i = 0; i < 4; ++i) {  // strongly consistent: 1 each; a missing item costs as much
+    ASSERT_EQ(call("GetItem", R"({"TableName":"mtab","ConsistentRead":true,"Key":)" + key(100 + i) +
+                                  R"(,"ReturnConsumedCapacity":"TOTAL"})")
+                  .status,
+              200);
+  }
+  // A failed condition consumes a write unit too, as in DynamoDB.
+  auto f = call("PutItem", R"({"TableName":"mtab","Item":)" + item_json(0) +
+                               R"x(,"ConditionExpression":"attribute_not_exists(pk)"})x");
+  ASSERT_EQ(f.status, 400) << f.body;
+  ASSERT_EQ(call("Query", R"({"TableName":"mtab","KeyConditionExpression":"pk = :p",)"
+                          R"("ExpressionAttributeValues":{":p":{"S":"user-1"}}})")
+                .status,
+            200);  // one item, eventually consistent: 0.5
+
+  auto units = [&](const std::string& table, const std::string& kind) {
+    return value(registry_, "shoal_router_consumed_capacity_units_total",
+                 {{"table", table}, {"kind", kind}});
+  };
+  EXPECT_EQ(units("mtab", "write"), 11.0);
+  EXPECT_EQ(units("mtab", "read"), 10 * 0.5 + 4 * 1.0 + 0.5);
+  EXPECT_FALSE(units("nope", "read").has_value());
+
+  // The same over HTTP, as Prometheus scrapes it.
+  http::AdminServer admin(0, &registry_, {}, "127.0.0.1");
+  ASSERT_TRUE(admin.start().is_ok());
+  auto scrape = http::Client("127.0.0.1", admin.port()).get("/metrics");
+  ASSERT_TRUE(scrape.ok()) << scrape.status().to_string();
+  EXPECT_NE(scrape->body.find(
+                "shoal_router_consumed_capacity_units_total{kind=\"write\",table=\"mtab\"} 11\n"),
+            std::string::npos)
+      << scrape->body;
+  EXPECT_NE(scrape->body.find(
+                "shoal_router_consumed_capacity_units_total{kind=\"read\",table=\"mtab\"} 9.5\n"),
+            std::string::npos);
+  EXPECT_NE(scrape->body.find("# TYPE shoal_metadata_partitions gauge\n"), std::string::npos);
+  admin.stop();
+
+  // Metadata (the only replica leads): its catalog, as gauges.
+  const auto catalog = meta_->applied_catalog();
+  const double mt_partitions = catalog.at("mtab").partitions_size();
+  const double mtp_partitions = catalog.at("mprov").partitions_size();
+  ASSERT_GT(mt_partitions, 0);
+  EXPECT_TRUE(eventually([&] {
+    return value(registry_, "shoal_metadata_partitions", {{"table", "mtab"}}) == mt_partitions &&
+           value(registry_, "shoal_metadata_partitions", {{"table", "mprov"}}) == mtp_partitions;
+  }));
+  auto provisioned_units = [&](const std::string& table, const std::string& kind) {
+    return value(registry_, "shoal_metadata_table_provisioned_capacity_units",
+                 {{"table", table}, {"kind", kind}});
+  };
+  EXPECT_EQ(provisioned_units("mtab", "read"), 0.0);
+  EXPECT_EQ(provisioned_units("mtab", "write"), 0.0);
+  EXPECT_EQ(provisioned_units("mprov", "read"), 5.0);
+  EXPECT_EQ(provisioned_units("mprov", "write"), 7.0);
+  EXPECT_EQ(value(registry_, "shoal_metadata_raft_leader"), 1.0);
+  EXPECT_EQ(value(registry_, "shoal_metadata_nodes_alive"), 3.0);
+
+  // Storage: every replica of both tables, one partition leader each, requests timed.
+  auto node_sum = [&](const std::string& name) {
+    double sum = 0;
+    for (auto& r : node_registries_) sum += value(r, name).value_or(0);
+    return sum;
+  };
+  // Every partition of the catalog (the fixture's probe table may still be there: its
+  // DeleteTable is refused while it is CREATING).
+  auto catalog_partitions = [&] {
+    double n = 0;
+    for (const auto& [_, t] : meta_->applied_catalog()) n += t.partitions_size();
+    return n;
+  };
+  EXPECT_TRUE(eventually(
+      [&] { return node_sum("shoal_storage_partitions") == 3 * catalog_partitions(); }))
+      << node_sum("shoal_storage_partitions") << " replicas hosted, want "
+      << 3 * catalog_partitions();
+  EXPECT_TRUE(eventually(
+      [&] { return node_sum("shoal_storage_partitions_led") == catalog_partitions(); }))
+      << node_sum("shoal_storage_partitions_led") << " led";
+  uint64_t puts = 0, gets = 0;
+  for (int n = 0; n < 3; ++n) {
+    puts += histogram_count(node_registries_[n], "shoal_storage_request_duration_seconds",
+                            {{"op", "put"}})
+                .value_or(0);
+    gets += histogram_count(node_registries_[n], "shoal_storage_request_duration_seconds",
+                            {{"op", "get"}})
+                .value_or(0);
+    EXPECT_GT(value(node_registries_[n], "shoal_nats_messages_total", {{"direction", "in"}})
+                  .value_or(0),
+              node_in[n])
+        << "node " << n;
+    EXPECT_EQ(value(node_registries_[n], "shoal_nats_connected"), 1.0);
+  }
+  EXPECT_GE(puts, 11u);
+  EXPECT_GE(gets, 14u);
+
+  // A deleted table's catalog series go with it.
+  ASSERT_EQ(call("DeleteTable", R"({"TableName":"mprov"})").status, 200);
+  EXPECT_TRUE(eventually([&] {
+    return !value(registry_, "shoal_metadata_partitions", {{"table", "mprov"}}).has_value() &&
+           !provisioned_units("mprov", "read").has_value();
+  }));
+  EXPECT_TRUE(eventually([&] {
+    return !meta_->applied_catalog().count("mprov") &&
+           node_sum("shoal_storage_partitions") == 3 * catalog_partitions();
+  })) << node_sum("shoal_storage_partitions") << " replicas hosted";
 }
 
 TEST_F(Fleet, ItemsSurviveStorageNodeRestart) {

@@ -60,10 +60,32 @@ MetadataService::MetadataService(std::shared_ptr<nats::Connection> nats,
                         .Name("shoal_metadata_nodes")
                         .Help("Registered storage nodes by zone and liveness")
                         .Register(*registry);
+    nodes_alive_gauge_ = &metrics::BuildGauge()
+                              .Name("shoal_metadata_nodes_alive")
+                              .Help("Storage nodes that sent a heartbeat within the node timeout "
+                                    "(serving leader only)")
+                              .Register(*registry);
+    partitions_gauge_ = &metrics::BuildGauge()
+                             .Name("shoal_metadata_partitions")
+                             .Help("Partitions of each table in the catalog (serving leader only)")
+                             .Register(*registry);
+    provisioned_gauge_ =
+        &metrics::BuildGauge()
+             .Name("shoal_metadata_table_provisioned_capacity_units")
+             .Help("Provisioned read and write capacity units of each table, 0 for "
+                   "PAY_PER_REQUEST (serving leader only)")
+             .Register(*registry);
+    leader_gauge_ = &metrics::BuildGauge()
+                         .Name("shoal_metadata_raft_leader")
+                         .Help("1 on the metadata replica that leads the catalog Raft group")
+                         .Register(*registry);
   }
 }
 
-MetadataService::~MetadataService() { stop(); }
+MetadataService::~MetadataService() {
+  stop();
+  if (leader_gauge_) leader_gauge_->RemoveCallback({});  // it reads raft_
+}
 
 Status MetadataService::start() {
   if (options_.peers.empty()) options_.peers = {options_.id};
@@ -82,6 +104,9 @@ Status MetadataService::start() {
                          .election_ticks = options_.election_ticks,
                          .compact_after = options_.raft_compact_after});
   SHOAL_RETURN_IF_ERROR(raft_->start());
+  if (leader_gauge_) {
+    leader_gauge_->AddCallback({}, [r = raft_.get()] { return r->status().leader ? 1.0 : 0.0; });
+  }
 
   auto sub = nats_->subscribe(subjects_.meta_rpc_wildcard(), subjects_.meta_queue(),
                               [this](nats::MessagePtr m) { on_rpc(std::move(m), false); });
@@ -114,6 +139,10 @@ void MetadataService::stop() {
   // Requests already being handled finish (a proposal resolves or times out).
   for (int i = 0; active_rpcs_.load() > 0 && i < 1000; ++i) std::this_thread::sleep_for(10ms);
   if (reconciler_.joinable()) reconciler_.join();
+  {
+    std::lock_guard lock(mu_);
+    update_gauges_locked(/*serving=*/false);  // a stopped replica serves no catalog
+  }
   if (raft_) raft_->stop();
 }
 
@@ -744,12 +773,79 @@ void MetadataService::reconcile_loop() {
     if (stopping_) break;
     // Leader only. Repairs wait one node_timeout after the takeover: a new leader has no
     // heartbeat history, and must hear from the nodes before judging them.
-    if (!serve_locked().is_ok()) continue;
+    const bool serving = serve_locked().is_ok();
+    update_gauges_locked(serving);
+    if (!serving) continue;
     const bool repair = std::chrono::steady_clock::now() - leader_since_ >= options_.node_timeout;
     lock.unlock();
     reconcile_once();
     if (repair) repair_once();
     lock.lock();
+  }
+}
+
+void MetadataService::update_gauges_locked(bool serving) {
+  if (!tables_gauge_) return;
+  if (!serving) {
+    for (auto& [_, s] : table_series_) {
+      partitions_gauge_->Remove(s.partitions);
+      provisioned_gauge_->Remove(s.read_units);
+      provisioned_gauge_->Remove(s.write_units);
+    }
+    table_series_.clear();
+    for (auto& [_, s] : node_series_) nodes_gauge_->Remove(s.alive);
+    node_series_.clear();
+    for (auto* g : status_series_) tables_gauge_->Remove(g);
+    status_series_.clear();
+    if (nodes_alive_series_) nodes_alive_gauge_->Remove(nodes_alive_series_);
+    nodes_alive_series_ = nullptr;
+    return;
+  }
+  std::map<std::string, int> by_status;
+  for (const auto& [_, t] : tables_) by_status[meta::v1::TableStatus_Name(t.status())]++;
+  status_series_.clear();
+  for (const auto& s : {"TABLE_STATUS_CREATING", "TABLE_STATUS_ACTIVE", "TABLE_STATUS_DELETING"}) {
+    auto& g = tables_gauge_->Add({{"status", s}});
+    g.Set(by_status[s]);
+    status_series_.push_back(&g);
+  }
+  int64_t now = now_ms();
+  int alive_nodes = 0;
+  for (const auto& [id, n] : nodes_) {
+    bool alive = now - n.last_heartbeat_epoch_ms() <= options_.node_timeout.count();
+    alive_nodes += alive;
+    auto& s = node_series_[id];
+    if (s.alive && s.zone != n.zone()) nodes_gauge_->Remove(s.alive);  // moved zones
+    if (!s.alive || s.zone != n.zone()) {
+      s.zone = n.zone();
+      s.alive = &nodes_gauge_->Add({{"node", id}, {"zone", n.zone()}});
+    }
+    s.alive->Set(alive ? 1 : 0);
+  }
+  if (!nodes_alive_series_) nodes_alive_series_ = &nodes_alive_gauge_->Add({});
+  nodes_alive_series_->Set(alive_nodes);
+  // Tables: series of tables gone from the catalog go too.
+  for (auto it = table_series_.begin(); it != table_series_.end();) {
+    if (tables_.count(it->first)) {
+      ++it;
+      continue;
+    }
+    partitions_gauge_->Remove(it->second.partitions);
+    provisioned_gauge_->Remove(it->second.read_units);
+    provisioned_gauge_->Remove(it->second.write_units);
+    it = table_series_.erase(it);
+  }
+  for (const auto& [name, t] : tables_) {
+    auto& s = table_series_[name];
+    if (!s.partitions) {
+      s.partitions = &partitions_gauge_->Add({{"table", name}});
+      s.read_units = &provisioned_gauge_->Add({{"table", name}, {"kind", "read"}});
+      s.write_units = &provisioned_gauge_->Add({{"table", name}, {"kind", "write"}});
+    }
+    s.partitions->Set(t.partitions_size());
+    const bool on_demand = t.billing_mode() == meta::v1::BILLING_MODE_PAY_PER_REQUEST;
+    s.read_units->Set(on_demand ? 0 : double(t.provisioned_throughput().read_capacity_units()));
+    s.write_units->Set(on_demand ? 0 : double(t.provisioned_throughput().write_capacity_units()));
   }
 }
 
@@ -762,17 +858,6 @@ void MetadataService::reconcile_once() {
       if (t.status() == meta::v1::TABLE_STATUS_CREATING ||
           t.status() == meta::v1::TABLE_STATUS_DELETING) {
         work.push_back(t);
-      }
-    }
-    if (tables_gauge_) {
-      std::map<std::string, int> by_status;
-      for (const auto& [_, t] : tables_) by_status[meta::v1::TableStatus_Name(t.status())]++;
-      for (const auto& s : {"TABLE_STATUS_CREATING", "TABLE_STATUS_ACTIVE", "TABLE_STATUS_DELETING"})
-        tables_gauge_->Add({{"status", s}}).Set(by_status[s]);
-      int64_t now = now_ms();
-      for (const auto& [_, n] : nodes_) {
-        bool alive = now - n.last_heartbeat_epoch_ms() <= options_.node_timeout.count();
-        nodes_gauge_->Add({{"node", n.node_id()}, {"zone", n.zone()}}).Set(alive ? 1 : 0);
       }
     }
   }

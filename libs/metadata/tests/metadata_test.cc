@@ -1,6 +1,7 @@
 // The metadata service as a Raft group, against a real nats-server and real RocksDB: one
 // replica (create/describe/delete, restart), three replicas (requests through the queue group,
-// leader loss, identical catalogs, a stopped replica catching up by snapshot).
+// leader loss, identical catalogs, a stopped replica catching up by snapshot), and which
+// replica exports which metrics.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 
 #include "shoal/meta/v1/meta.pb.h"
 #include "shoal/metadata/service.h"
+#include "shoal/metrics/testing.h"
 #include "shoal/nats/connection.h"
 #include "shoal/nats/testing.h"
 #include "shoal/storage/v1/storage.pb.h"
@@ -47,6 +49,7 @@ class MetadataGroup : public ::testing::Test {
   struct Replica {
     std::string id;
     std::shared_ptr<nats::Connection> nats;
+    std::unique_ptr<metrics::Registry> registry;  // the replica's "process": kept across restarts
     std::unique_ptr<MetadataService> svc;
   };
 
@@ -105,7 +108,9 @@ class MetadataGroup : public ::testing::Test {
   void start(Replica& r, const std::vector<std::string>& peers) {
     r.id = r.id.empty() ? peers.front() : r.id;
     r.nats = connect(server_->url(), "meta-" + r.id);
-    r.svc = std::make_unique<MetadataService>(r.nats, subjects_, options(r.id, peers), nullptr);
+    if (!r.registry) r.registry = std::make_unique<metrics::Registry>();
+    r.svc = std::make_unique<MetadataService>(r.nats, subjects_, options(r.id, peers),
+                                              r.registry.get());
     ASSERT_TRUE(r.svc->start().is_ok());
   }
 
@@ -315,6 +320,93 @@ TEST_F(MetadataGroup, ThreeReplicasFailOverAndCatchUpBySnapshot) {
   EXPECT_TRUE(n1_alive()) << "a new leader judged a node before hearing from it";
   EXPECT_TRUE(eventually([&] { return !n1_alive(); }, 3s));
   EXPECT_GT(Clock::now() - took_over, 500ms);
+}
+
+TEST_F(MetadataGroup, OnlyTheServingLeaderExportsCatalogGauges) {
+  using metrics::testing::series;
+  using metrics::testing::value;
+  const std::vector<std::string> peers = {"m0", "m1", "m2"};
+  replicas_.resize(3);
+  for (int i = 0; i < 3; ++i) {
+    replicas_[i].id = peers[i];
+    start(replicas_[i], peers);
+  }
+  ASSERT_TRUE(eventually([&] { return leader() != nullptr; }, 8s));
+  create("od");
+  meta::v1::CreateTableRequest req;
+  req.mutable_table()->set_name("prov");
+  req.mutable_table()->set_billing_mode(meta::v1::BILLING_MODE_PROVISIONED);
+  req.mutable_table()->mutable_provisioned_throughput()->set_read_capacity_units(3);
+  req.mutable_table()->mutable_provisioned_throughput()->set_write_capacity_units(4);
+  auto created = call<meta::v1::CreateTableResponse>(subjects::Subjects::kCreateTable, req);
+  ASSERT_EQ(created.status().code(), common::v1::CODE_OK) << created.status().message();
+  ASSERT_TRUE(eventually([&] { return active("od") && active("prov"); }, 5s));
+
+  auto exports_catalog = [](const metrics::Registry& reg) {
+    return value(reg, "shoal_metadata_partitions", {{"table", "od"}}) == 1.0 &&
+           value(reg, "shoal_metadata_partitions", {{"table", "prov"}}) == 1.0 &&
+           value(reg, "shoal_metadata_table_provisioned_capacity_units",
+                 {{"table", "prov"}, {"kind", "read"}}) == 3.0 &&
+           value(reg, "shoal_metadata_table_provisioned_capacity_units",
+                 {{"table", "prov"}, {"kind", "write"}}) == 4.0 &&
+           value(reg, "shoal_metadata_table_provisioned_capacity_units",
+                 {{"table", "od"}, {"kind", "read"}}) == 0.0 &&
+           value(reg, "shoal_metadata_nodes_alive") == 1.0 &&
+           value(reg, "shoal_metadata_tables", {{"status", "TABLE_STATUS_ACTIVE"}}) == 2.0;
+  };
+  auto exports_nothing = [](const metrics::Registry& reg) {
+    for (const char* name :
+         {"shoal_metadata_partitions", "shoal_metadata_table_provisioned_capacity_units",
+          "shoal_metadata_nodes_alive", "shoal_metadata_nodes", "shoal_metadata_tables"}) {
+      if (!series(reg, name).empty()) return false;
+    }
+    return true;
+  };
+  // Exactly one replica leads, and only it exports the catalog.
+  auto check = [&] {
+    return eventually(
+        [&] {
+          int leaders = 0;
+          for (auto& r : replicas_) {
+            if (!r.svc) continue;
+            const bool leads = r.svc->serving();
+            if (value(*r.registry, "shoal_metadata_raft_leader") != (leads ? 1.0 : 0.0)) {
+              return false;
+            }
+            leaders += leads;
+            if (leads ? !exports_catalog(*r.registry) : !exports_nothing(*r.registry)) {
+              return false;
+            }
+          }
+          return leaders == 1;
+        },
+        5s);
+  };
+  ASSERT_TRUE(check());
+
+  // After a failover the new leader takes over the series; the old one, back as a follower,
+  // exports none.
+  Replica* old = leader();
+  ASSERT_NE(old, nullptr);
+  stop(*old);
+  ASSERT_TRUE(eventually([&] { return leader() != nullptr; }, 8s));
+  start(*old, peers);
+  ASSERT_TRUE(check());
+
+  // A deleted table's series go.
+  meta::v1::DeleteTableRequest del;
+  del.set_name("prov");
+  auto d = call<meta::v1::DeleteTableResponse>(subjects::Subjects::kDeleteTable, del);
+  ASSERT_EQ(d.status().code(), common::v1::CODE_OK) << d.status().message();
+  ASSERT_TRUE(eventually(
+      [&] {
+        Replica* l = leader();
+        return l && !value(*l->registry, "shoal_metadata_partitions", {{"table", "prov"}}) &&
+               !value(*l->registry, "shoal_metadata_table_provisioned_capacity_units",
+                      {{"table", "prov"}, {"kind", "read"}}) &&
+               value(*l->registry, "shoal_metadata_partitions", {{"table", "od"}}) == 1.0;
+      },
+      5s));
 }
 
 }  // namespace

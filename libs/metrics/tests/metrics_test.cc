@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "shoal/metrics/process.h"
 #include "shoal/metrics/registry.h"
 #include "shoal/metrics/text_serializer.h"
 
@@ -190,6 +192,28 @@ TEST(Metrics, ConstantLabelsMergeIntoHistogram) {
             "d_bucket{op=\"a\",svc=\"r\",le=\"+Inf\"} 1\n"
             "d_sum{op=\"a\",svc=\"r\"} 0.5\n"
             "d_count{op=\"a\",svc=\"r\"} 1\n");
+}
+
+TEST(Metrics, ProcessMetrics) {
+  Registry registry;
+  const double before = std::chrono::duration<double>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+  register_process_metrics(registry, "router", "1.2.3");
+  const std::string text = serialize(registry);
+  EXPECT_NE(text.find("# TYPE shoal_build_info gauge\n"
+                      "shoal_build_info{service=\"router\",version=\"1.2.3\"} 1\n"),
+            std::string::npos)
+      << text;
+  double start = 0;
+  for (const auto& f : registry.Collect()) {
+    if (f.name == "shoal_process_start_time_seconds") {
+      ASSERT_EQ(f.metrics.size(), 1u);
+      EXPECT_TRUE(f.metrics[0].labels.empty());
+      start = f.metrics[0].value;
+    }
+  }
+  EXPECT_GE(start, std::floor(before));
+  EXPECT_LT(start, before + 60);
 }
 
 }  // namespace

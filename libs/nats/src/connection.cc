@@ -46,6 +46,59 @@ MessagePtr to_message(natsMsg* m) {
 }
 
 constexpr size_t kShards = 16;
+
+// What a scrape reads: NATS.c's statistics of a connection, and the last values seen once the
+// connection is closed. Shared by the Connection and its metric callbacks, which may outlive
+// it.
+class Telemetry {
+ public:
+  struct Counts {
+    bool connected = false;
+    uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0;
+  };
+
+  Telemetry() { (void)natsStatistics_Create(&stats_); }
+  ~Telemetry() {
+    if (stats_) natsStatistics_Destroy(stats_);
+  }
+  Telemetry(const Telemetry&) = delete;
+  Telemetry& operator=(const Telemetry&) = delete;
+
+  void attach(natsConnection* conn) {
+    std::lock_guard l(mu_);
+    conn_ = conn;
+  }
+  // Before the connection is destroyed: keeps its final counts.
+  void detach() {
+    std::lock_guard l(mu_);
+    refresh_locked();
+    last_.connected = false;
+    conn_ = nullptr;
+  }
+  Counts read() {
+    std::lock_guard l(mu_);
+    refresh_locked();
+    return last_;
+  }
+
+  std::atomic<uint64_t> reconnects{0};
+
+ private:
+  void refresh_locked() {
+    if (!conn_) return;
+    last_.connected = natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED;
+    uint64_t reconnects_unused = 0;
+    if (stats_ && natsConnection_GetStats(conn_, stats_) == NATS_OK) {
+      (void)natsStatistics_GetCounts(stats_, &last_.in_msgs, &last_.in_bytes, &last_.out_msgs,
+                                     &last_.out_bytes, &reconnects_unused);
+    }
+  }
+
+  std::mutex mu_;  // serializes reads of conn_ with detach() (the caller then destroys it)
+  natsConnection* conn_ = nullptr;
+  natsStatistics* stats_ = nullptr;
+  Counts last_;
+};
 constexpr auto kTimerTick = std::chrono::milliseconds(5);
 
 }  // namespace
@@ -136,8 +189,8 @@ struct Connection::Impl {
   std::mutex close_mu;
   bool closed = false;
 
-  std::atomic<uint64_t> published{0}, flushes{0}, requests{0}, timeouts{0}, no_responders{0},
-      reconnects{0};
+  std::atomic<uint64_t> published{0}, flushes{0}, requests{0}, timeouts{0}, no_responders{0};
+  const std::shared_ptr<Telemetry> telemetry = std::make_shared<Telemetry>();
 
   ~Impl() { close(); }
 
@@ -235,7 +288,7 @@ struct Connection::Impl {
   }
   static void on_reconnected(natsConnection*, void* closure) {
     auto* self = static_cast<Impl*>(closure);
-    self->reconnects.fetch_add(1, std::memory_order_relaxed);
+    self->telemetry->reconnects.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("nats: reconnected to {}", self->options.url);
   }
 
@@ -288,6 +341,7 @@ struct Connection::Impl {
     if (timer.joinable()) timer.join();
     inbox_sub.unsubscribe();
     if (conn) {
+      telemetry->detach();
       natsConnection_Close(conn);
       natsConnection_Destroy(conn);
       conn = nullptr;
@@ -329,6 +383,7 @@ Result<std::shared_ptr<Connection>> Connection::connect(const Options& options) 
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   if (s != NATS_OK) return from_nats(s, "connect to " + options.url);
+  impl->telemetry->attach(impl->conn);
 
   natsInbox* inbox = nullptr;
   if (natsInbox_Create(&inbox) != NATS_OK) return unavailable("natsInbox_Create failed");
@@ -430,9 +485,40 @@ ConnectionStats Connection::stats() const {
   s.requests = impl_->requests.load();
   s.request_timeouts = impl_->timeouts.load();
   s.no_responders = impl_->no_responders.load();
-  s.reconnects = impl_->reconnects.load();
+  s.reconnects = impl_->telemetry->reconnects.load();
   s.connected = connected();
+  const auto counts = impl_->telemetry->read();
+  s.in_msgs = counts.in_msgs;
+  s.out_msgs = counts.out_msgs;
+  s.in_bytes = counts.in_bytes;
+  s.out_bytes = counts.out_bytes;
   return s;
+}
+
+void Connection::register_metrics(metrics::Registry& registry) {
+  std::shared_ptr<Telemetry> t = impl_->telemetry;
+  metrics::BuildGauge()
+      .Name("shoal_nats_connected")
+      .Help("1 while the process's NATS connection is connected, 0 otherwise")
+      .Register(registry)
+      .AddCallback({}, [t] { return t->read().connected ? 1.0 : 0.0; });
+  metrics::BuildCounter()
+      .Name("shoal_nats_reconnects_total")
+      .Help("Times the NATS connection was re-established after a disconnect")
+      .Register(registry)
+      .AddCallback({}, [t] { return double(t->reconnects.load(std::memory_order_relaxed)); });
+  auto& messages = metrics::BuildCounter()
+                       .Name("shoal_nats_messages_total")
+                       .Help("NATS messages received (in) and sent (out) on this connection")
+                       .Register(registry);
+  messages.AddCallback({{"direction", "in"}}, [t] { return double(t->read().in_msgs); });
+  messages.AddCallback({{"direction", "out"}}, [t] { return double(t->read().out_msgs); });
+  auto& bytes = metrics::BuildCounter()
+                    .Name("shoal_nats_bytes_total")
+                    .Help("NATS message payload bytes received (in) and sent (out)")
+                    .Register(registry);
+  bytes.AddCallback({{"direction", "in"}}, [t] { return double(t->read().in_bytes); });
+  bytes.AddCallback({{"direction", "out"}}, [t] { return double(t->read().out_bytes); });
 }
 
 void Connection::close() { impl_->close(); }

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "shoal/metrics/testing.h"
 #include "shoal/nats/caf_types.h"
 #include "shoal/nats/testing.h"
 
@@ -151,13 +152,51 @@ TEST_F(NatsTest, SubscribeActorDeliversIntoCafActor) {
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
+TEST_F(NatsTest, MetricsReadNatsStatisticsWhenScraped) {
+  using metrics::testing::value;
+  metrics::Registry registry;
+  conn_->register_metrics(registry);
+  EXPECT_EQ(value(registry, "shoal_nats_connected"), 1.0);
+  EXPECT_EQ(value(registry, "shoal_nats_reconnects_total"), 0.0);
+  const double in0 = *value(registry, "shoal_nats_messages_total", {{"direction", "in"}});
+  const double out0 = *value(registry, "shoal_nats_messages_total", {{"direction", "out"}});
+  const double out_bytes0 = *value(registry, "shoal_nats_bytes_total", {{"direction", "out"}});
+
+  auto sub = conn_->subscribe("t.m", "", [&](MessagePtr m) { (void)conn_->respond(*m, m->data); });
+  ASSERT_TRUE(sub.ok());
+  const std::string payload(100, 'x');
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(conn_->request_sync("t.m", payload, 2s).ok());
+  // Each round trip: the request and the reply go out, and both come back in (this
+  // connection subscribes to both).
+  EXPECT_GE(*value(registry, "shoal_nats_messages_total", {{"direction", "out"}}), out0 + 20);
+  EXPECT_GE(*value(registry, "shoal_nats_messages_total", {{"direction", "in"}}), in0 + 20);
+  EXPECT_GE(*value(registry, "shoal_nats_bytes_total", {{"direction", "out"}}),
+            out_bytes0 + 2000);
+  EXPECT_GE(*value(registry, "shoal_nats_bytes_total", {{"direction", "in"}}), 2000);
+  EXPECT_EQ(conn_->stats().out_msgs,
+            *value(registry, "shoal_nats_messages_total", {{"direction", "out"}}));
+
+  // Closed, then gone: the series stay, disconnected, with their last counts.
+  sub->unsubscribe();
+  const double out_last = *value(registry, "shoal_nats_messages_total", {{"direction", "out"}});
+  conn_->close();
+  EXPECT_EQ(value(registry, "shoal_nats_connected"), 0.0);
+  EXPECT_GE(*value(registry, "shoal_nats_messages_total", {{"direction", "out"}}), out_last);
+  conn_.reset();
+  EXPECT_EQ(value(registry, "shoal_nats_connected"), 0.0);
+  EXPECT_GE(*value(registry, "shoal_nats_messages_total", {{"direction", "out"}}), out_last);
+}
+
 TEST_F(NatsTest, ReconnectsAfterServerRestart) {
+  metrics::Registry registry;
+  conn_->register_metrics(registry);
   auto sub = conn_->subscribe("t.r", "", [&](MessagePtr m) { (void)conn_->respond(*m, "ok"); });
   ASSERT_TRUE(sub.ok());
   ASSERT_TRUE(conn_->request_sync("t.r", "", 2s).ok());
   server_->stop();
   for (int i = 0; i < 200 && conn_->connected(); ++i) std::this_thread::sleep_for(10ms);
   EXPECT_FALSE(conn_->connected());
+  EXPECT_EQ(metrics::testing::value(registry, "shoal_nats_connected"), 0.0);
   server_->start();
   bool ok = false;
   for (int i = 0; i < 100 && !ok; ++i) {
@@ -169,6 +208,8 @@ TEST_F(NatsTest, ReconnectsAfterServerRestart) {
   // The reconnected callback runs on NATS.c's callback thread, possibly after the request.
   for (int i = 0; i < 200 && conn_->stats().reconnects == 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_GE(conn_->stats().reconnects, 1u);
+  EXPECT_GE(metrics::testing::value(registry, "shoal_nats_reconnects_total"), 1.0);
+  EXPECT_EQ(metrics::testing::value(registry, "shoal_nats_connected"), 1.0);
 }
 
 TEST_F(NatsTest, CloseFailsPendingRequestsAndLaterCalls) {

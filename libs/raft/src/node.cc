@@ -242,6 +242,18 @@ void Node::become_candidate() {
   reset(term_ + 1);
   vote_ = cfg_.id;
   role_ = Role::kCandidate;
+  ++elections_started_;
+}
+
+std::vector<PeerProgress> Node::peer_progress() const {
+  std::vector<PeerProgress> out;
+  if (role_ != Role::kLeader) return out;
+  out.reserve(progress_.size());
+  for (const auto& [id, pr] : progress_) {
+    if (id == cfg_.id) continue;
+    out.push_back(PeerProgress{id, pr.match, is_learner(id)});
+  }
+  return out;
 }
 
 void Node::become_leader() {

@@ -121,14 +121,50 @@ TEST(Raft, PreVoteStopsTermInflationFromPartitionedNode) {
   EXPECT_EQ(c.node(p).leader(), l);
 }
 
+TEST(Raft, CountsElectionsNotLostPreVotesAndReportsPeerProgress) {
+  TestCluster c(3, /*pre_vote=*/true);
+  NodeId l = c.elect();
+  EXPECT_GE(c.node(l).elections_started(), 1u);
+  uint64_t total = 0;
+  for (NodeId id = 1; id <= 3; ++id) total += c.node(id).elections_started();
+  EXPECT_GE(total, c.node(l).term());  // every term began with an election somewhere
+
+  NodeId p = l == 3 ? 1 : 3;
+  NodeId f = 6 - l - p;  // the other follower
+  EXPECT_TRUE(c.node(p).peer_progress().empty());  // followers know no progress
+  c.tick_all(2);
+  auto progress = c.node(l).peer_progress();
+  ASSERT_EQ(progress.size(), 2u);
+  for (const auto& pr : progress) {
+    EXPECT_NE(pr.id, l);
+    EXPECT_FALSE(pr.learner);
+    EXPECT_EQ(pr.match, c.node(l).last_index());
+  }
+
+  // An isolated follower falls behind by what the leader appends meanwhile; its pre-votes
+  // fail, so it starts no election.
+  const uint64_t before = c.node(p).elections_started();
+  c.isolated_ = {p};
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.node(l).propose("x").ok());
+  c.tick_all(100);
+  EXPECT_EQ(c.node(p).elections_started(), before);
+  for (const auto& pr : c.node(l).peer_progress()) {
+    uint64_t lag = c.node(l).last_index() - pr.match;
+    EXPECT_EQ(lag, pr.id == p ? 5u : 0u) << "peer " << pr.id;
+  }
+  EXPECT_EQ(c.node(f).leader(), l);
+}
+
 TEST(Raft, WithoutPreVoteAPartitionedNodeInflatesItsTerm) {
   TestCluster c(3, /*pre_vote=*/false);
   NodeId l = c.elect();
   const uint64_t term = c.node(l).term();
   NodeId p = l == 3 ? 1 : 3;
+  const uint64_t started = c.node(p).elections_started();
   c.isolated_ = {p};
   c.tick_all(200);
   EXPECT_GT(c.node(p).term(), term + 3);
+  EXPECT_EQ(c.node(p).elections_started() - started, c.node(p).term() - term);  // one per term
 }
 
 TEST(Raft, LogRepairAfterLeaderChange) {

@@ -29,6 +29,13 @@ inline uint64_t write_half_units(uint64_t bytes) {
   return 2 * std::max<uint64_t>(1, (bytes + 1023) / 1024);
 }
 
+// Adds consumed half units to a table's capacity counter (TableInfo::read_units or
+// write_units; null without metrics). Every request that consumed capacity counts, whether
+// or not it asked for ReturnConsumedCapacity.
+inline void count_units(metrics::Counter* units, uint64_t half_units) {
+  if (units) units->Increment(static_cast<double>(half_units) / 2);
+}
+
 // "1.0", "0.5", "12.5": half units as the JSON number DynamoDB sends.
 std::string units_text(uint64_t half_units);
 

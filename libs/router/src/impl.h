@@ -69,6 +69,11 @@ struct TableInfo {
   item::Type range_type = item::Type::kS;
   // Sorted by hash_lo; together they cover the whole hash space.
   std::vector<const meta::v1::Partition*> partitions;
+  // This table's shoal_router_consumed_capacity_units_total{kind="read"|"write"} series
+  // (null without a registry), resolved when the table is fetched: counting a request is one
+  // atomic add, no lookup.
+  metrics::Counter* read_units = nullptr;
+  metrics::Counter* write_units = nullptr;
 
   bool active() const { return table.status() == meta::v1::TABLE_STATUS_ACTIVE; }
   const meta::v1::Partition* partition_for(uint64_t hash) const;
@@ -120,6 +125,7 @@ struct Router::Impl {
 
   metrics::Family<metrics::Counter>* requests = nullptr;
   metrics::Family<metrics::Histogram>* latency = nullptr;
+  metrics::Family<metrics::Counter>* consumed_units = nullptr;
   void record(const std::string& op, std::string_view code, double seconds);
 
   // Sends a control-plane request to metadata; `done` gets the raw reply or an error.

@@ -19,6 +19,8 @@ struct PageState {
 };
 
 void answer(const CallPtr& call, const PagedRead& read, const PageState& page) {
+  const uint64_t half = read_half_units(page.bytes, read.request.consistent_read());
+  count_units(read.info->read_units, half);
   std::vector<item::Item> decoded;
   if (!read.count_only) {
     decoded.reserve(page.items.size());
@@ -42,8 +44,7 @@ void answer(const CallPtr& call, const PagedRead& read, const PageState& page) {
     w.Uint(page.count);
     w.Key("ScannedCount");
     w.Uint(page.scanned);
-    write_consumed(w, read.consumed, read.table,
-                   read_half_units(page.bytes, read.request.consistent_read()));
+    write_consumed(w, read.consumed, read.table, half);
     if (!page.last_key.empty()) {
       w.Key("LastEvaluatedKey");
       if (!write_key_of(w, *read.info, page.last_key)) {  // cannot happen for stored keys

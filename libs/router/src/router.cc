@@ -71,6 +71,11 @@ Router::Impl::Impl(std::shared_ptr<nats::Connection> n, subjects::Subjects s, Ro
                    .Name("shoal_router_request_duration_seconds")
                    .Help("DynamoDB API request latency seen by the router")
                    .Register(*registry);
+    consumed_units = &metrics::BuildCounter()
+                          .Name("shoal_router_consumed_capacity_units_total")
+                          .Help("Read and write capacity units consumed, by table (counted "
+                                "whether or not the request asked for ConsumedCapacity)")
+                          .Register(*registry);
   }
 }
 

@@ -23,9 +23,15 @@ item::Type scalar_to_type(meta::v1::ScalarType t) {
   }
 }
 
-TableInfoPtr build_info(meta::v1::Table&& table) {
+TableInfoPtr build_info(meta::v1::Table&& table,
+                        metrics::Family<metrics::Counter>* consumed_units) {
   auto info = std::make_shared<TableInfo>();
   info->table = std::move(table);
+  if (consumed_units) {
+    // Series by name: a table re-created under the same name goes on counting in them.
+    info->read_units = &consumed_units->Add({{"table", info->table.name()}, {"kind", "read"}});
+    info->write_units = &consumed_units->Add({{"table", info->table.name()}, {"kind", "write"}});
+  }
   auto type_of = [&](const std::string& name) {
     for (const auto& d : info->table.attribute_definitions())
       if (d.name() == name) return scalar_to_type(d.type());
@@ -82,7 +88,7 @@ void TableCache::fetch(const std::string& name) {
       } else if (resp.status().code() != common::v1::CODE_OK) {
         result = Status(static_cast<Code>(resp.status().code()), resp.status().message());
       } else {
-        result = build_info(std::move(*resp.mutable_table()));
+        result = build_info(std::move(*resp.mutable_table()), router_->consumed_units);
       }
     }
     std::vector<Done> waiters;

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <future>
+#include <string_view>
 
 #include "raft_transport.h"
 #include "replica.h"
@@ -22,6 +25,15 @@ void set_status(common::v1::Status* out, const Status& s) {
 
 constexpr const char* kLogFamily = "raft-log";
 constexpr const char* kMetaFamily = "node-meta";
+
+// DATA_OP_QUERY -> "query".
+std::string op_label(storage::v1::DataOp op) {
+  std::string name = storage::v1::DataOp_Name(op);
+  constexpr std::string_view kPrefix = "DATA_OP_";
+  if (name.starts_with(kPrefix)) name.erase(0, kPrefix.size());
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
 
 }  // namespace
 
@@ -74,14 +86,66 @@ StorageNode::StorageNode(std::shared_ptr<nats::Connection> nats, subjects::Subje
                                         .Name("shoal_storage_raft_snapshots_installed_total")
                                         .Help("Images each replica received and installed")
                                         .Register(*registry_);
+    elections_started_counter_ =
+        &metrics::BuildCounter()
+             .Name("shoal_storage_raft_elections_total")
+             .Help("Elections each replica started (became a candidate in a new term; pre-vote "
+                   "rounds that did not win are not counted)")
+             .Register(*registry_);
+    size_gauge_ = &metrics::BuildGauge()
+                       .Name("shoal_storage_replica_size_bytes")
+                       .Help("Approximate bytes each replica's items take in RocksDB (files and "
+                             "memtables; refreshed about every size_refresh_interval)")
+                       .Register(*registry_);
+    lag_gauge_ = &metrics::BuildGauge()
+                      .Name("shoal_storage_raft_replication_lag_entries")
+                      .Help("Leader only: log entries each member (peer = its node) is behind "
+                            "the leader's last index")
+                      .Register(*registry_);
+    partitions_gauge_ = &metrics::BuildGauge()
+                             .Name("shoal_storage_partitions")
+                             .Help("Partition replicas hosted by this node")
+                             .Register(*registry_);
+    partitions_led_gauge_ = &metrics::BuildGauge()
+                                 .Name("shoal_storage_partitions_led")
+                                 .Help("Partition replicas this node leads")
+                                 .Register(*registry_);
+    partitions_gauge_->AddCallback({}, [this] { return double(replica_count()); });
+    partitions_led_gauge_->AddCallback({}, [this] { return double(led_count()); });
+    auto& durations = metrics::BuildHistogram()
+                          .Name("shoal_storage_request_duration_seconds")
+                          .Help("Time from a data request's arrival at the storage node to its "
+                                "reply, by op (writes include the Raft commit)")
+                          .Register(*registry_);
+    static const metrics::Histogram::BucketBoundaries kBuckets = {
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+    for (int op = 0; op < storage::v1::DataOp_ARRAYSIZE; ++op) {
+      if (op == storage::v1::DATA_OP_UNSPECIFIED || !storage::v1::DataOp_IsValid(op)) continue;
+      request_durations_[op] =
+          &durations.Add({{"op", op_label(static_cast<storage::v1::DataOp>(op))}}, kBuckets);
+    }
   }
 }
 
-StorageNode::~StorageNode() { stop(); }
+StorageNode::~StorageNode() {
+  stop();
+  // The callbacks read this node.
+  if (partitions_gauge_) {
+    partitions_gauge_->RemoveCallback({});
+    partitions_led_gauge_->RemoveCallback({});
+  }
+}
 
 size_t StorageNode::replica_count() const {
   std::shared_lock lock(mu_);
   return replicas_.size();
+}
+
+size_t StorageNode::led_count() const {
+  std::shared_lock lock(mu_);
+  size_t n = 0;
+  for (const auto& [_, r] : replicas_) n += r->env->counters->leader.load(std::memory_order_relaxed);
+  return n;
 }
 
 Status StorageNode::start() {
@@ -165,12 +229,18 @@ void StorageNode::stop() {
   snap_sub_.reset();
   if (heartbeat_.joinable()) heartbeat_.join();
   if (ticker_.joinable()) ticker_.join();
+  std::vector<std::shared_ptr<Replica>> stopped;
   {
     std::unique_lock lock(mu_);
-    for (auto& [_, r] : replicas_) caf::anon_send_exit(r->actor, caf::exit_reason::user_shutdown);
+    for (auto& [_, r] : replicas_) {
+      caf::anon_send_exit(r->actor, caf::exit_reason::user_shutdown);
+      stopped.push_back(r);
+    }
     replicas_.clear();
   }
   if (system_) system_->await_all_actors_done();
+  for (const auto& r : stopped) remove_replica_series(*r);  // a stopped node hosts nothing
+  stopped.clear();  // their environments hold column families: gone before the store
   snapshot_sender_.reset();  // stops transfers, releases their RocksDB snapshots
   if (snapshot_receiver_) snapshot_receiver_->close();
   committer_.reset();  // drains queued commits
@@ -182,12 +252,13 @@ void StorageNode::stop() {
 }
 
 void StorageNode::on_data(nats::MessagePtr msg) {
+  const auto received = std::chrono::steady_clock::now();
   auto call = std::make_shared<DataCall>();
   if (!call->request.ParseFromString(msg->data)) {
     spdlog::warn("storage {}: unparsable data request", options_.node_id);
     return;
   }
-  call->reply_subject = msg->reply;
+  call->reply = DataReply{msg->reply, call->request.op(), received};
   caf::actor target;
   {
     std::shared_lock lock(mu_);
@@ -198,6 +269,7 @@ void StorageNode::on_data(nats::MessagePtr msg) {
     storage::v1::DataResponse resp;
     set_status(resp.mutable_status(),
                stale_route("replica " + call->request.partition_id() + " not on node " + options_.node_id));
+    observe_reply(&request_durations_, call->reply);
     if (!msg->reply.empty()) (void)nats_->publish(msg->reply, resp.SerializeAsString());
     return;
   }
@@ -257,6 +329,12 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
   env->meta_cf = meta_cf_;
   env->nats = nats_;
   env->counters = std::make_shared<ReplicaCounters>();
+  env->size_refresh_ticks = std::max<int>(
+      1, static_cast<int>(options_.size_refresh_interval / options_.tick_interval));
+  if (registry_) {
+    env->request_durations = &request_durations_;
+    env->lag_family = lag_gauge_;
+  }
 
   std::string raw;
   bool fresh = false;
@@ -292,6 +370,7 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
     b.put(meta_cf_, meta_key(pid), env->record.SerializeAsString());
     SHOAL_RETURN_IF_ERROR(store_->write(b, /*sync=*/true));
   }
+  env->labels = {{"table_id", env->record.replica().table_id()}, {"partition", pid}};
   env->counters->items = env->record.item_count();
   env->counters->applied_index = env->record.applied_index();
   {
@@ -312,10 +391,20 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
   if (fresh && peers.front().node_id() == options_.node_id && !peers.front().learner()) {
     caf::anon_send(replica->actor, campaign_atom_v);
   }
-  if (items_gauge_) {
-    const auto& rd = env->record.replica();
-    metrics::Labels labels{{"table_id", rd.table_id()}, {"partition", pid}};
-    auto c = env->counters;
+  add_replica_series(*replica);
+  std::unique_lock lock(mu_);
+  replicas_.emplace(pid, std::move(replica));
+  spdlog::info("storage {}: replica {} open (table {}, index {}, {} items)", options_.node_id, pid,
+               env->record.replica().table_id(), env->record.applied_index(),
+               env->record.item_count());
+  return Status::ok();
+}
+
+void StorageNode::add_replica_series(const Replica& replica) {
+  if (!items_gauge_) return;
+  const metrics::Labels& labels = replica.env->labels;
+  {
+    auto c = replica.env->counters;
     items_gauge_->AddCallback(labels, [c] { return double(c->items.load()); });
     writes_counter_->AddCallback(labels, [c] { return double(c->writes.load()); });
     reads_counter_->AddCallback(labels, [c] { return double(c->reads.load()); });
@@ -329,13 +418,31 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
                                          [c] { return double(c->snapshots_sent.load()); });
     snapshots_installed_counter_->AddCallback(
         labels, [c] { return double(c->snapshots_installed.load()); });
+    elections_started_counter_->AddCallback(labels,
+                                            [c] { return double(c->elections_started.load()); });
+    size_gauge_->AddCallback(labels, [c] { return double(c->size_bytes.load()); });
   }
-  std::unique_lock lock(mu_);
-  replicas_.emplace(pid, std::move(replica));
-  spdlog::info("storage {}: replica {} open (table {}, index {}, {} items)", options_.node_id, pid,
-               env->record.replica().table_id(), env->record.applied_index(),
-               env->record.item_count());
-  return Status::ok();
+}
+
+void StorageNode::remove_replica_series(const Replica& replica) {
+  if (!items_gauge_) return;
+  const metrics::Labels& labels = replica.env->labels;
+  items_gauge_->RemoveCallback(labels);
+  writes_counter_->RemoveCallback(labels);
+  reads_counter_->RemoveCallback(labels);
+  leader_gauge_->RemoveCallback(labels);
+  term_gauge_->RemoveCallback(labels);
+  commit_gauge_->RemoveCallback(labels);
+  applied_gauge_->RemoveCallback(labels);
+  elections_counter_->RemoveCallback(labels);
+  snapshot_index_gauge_->RemoveCallback(labels);
+  snapshots_sent_counter_->RemoveCallback(labels);
+  snapshots_installed_counter_->RemoveCallback(labels);
+  elections_started_counter_->RemoveCallback(labels);
+  size_gauge_->RemoveCallback(labels);
+  // The actor is gone: nothing else touches its lag series now.
+  for (auto& [_, series] : replica.env->lag_series) lag_gauge_->Remove(series.gauge);
+  replica.env->lag_series.clear();
 }
 
 Status StorageNode::drop_replica(const std::string& pid) {
@@ -359,20 +466,7 @@ Status StorageNode::drop_replica(const std::string& pid) {
     std::promise<void> drained;
     committer_->submit(store::Batch{}, [&drained](const Status&) { drained.set_value(); });
     drained.get_future().wait();
-    if (items_gauge_) {
-      metrics::Labels labels{{"table_id", replica->env->record.replica().table_id()}, {"partition", pid}};
-      items_gauge_->RemoveCallback(labels);
-      writes_counter_->RemoveCallback(labels);
-      reads_counter_->RemoveCallback(labels);
-      leader_gauge_->RemoveCallback(labels);
-      term_gauge_->RemoveCallback(labels);
-      commit_gauge_->RemoveCallback(labels);
-      applied_gauge_->RemoveCallback(labels);
-      elections_counter_->RemoveCallback(labels);
-      snapshot_index_gauge_->RemoveCallback(labels);
-      snapshots_sent_counter_->RemoveCallback(labels);
-      snapshots_installed_counter_->RemoveCallback(labels);
-    }
+    remove_replica_series(*replica);
   }
   // The data family (whichever generation) and any staged image.
   for (const auto& name : store_->family_names()) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "membership.h"
@@ -24,17 +25,14 @@ void set_status(common::v1::Status* out, const Status& s) {
   out->set_message(s.message());
 }
 
-void respond(const ReplicaEnv& env, const std::string& reply_subject,
-             const storage::v1::DataResponse& resp) {
-  if (reply_subject.empty()) return;
-  auto s = env.nats->publish(reply_subject, resp.SerializeAsString());
-  if (!s.is_ok()) spdlog::warn("replica {}: reply failed: {}", env.record.replica().partition_id(), s.to_string());
+void respond(const ReplicaEnv& env, const DataReply& to, const storage::v1::DataResponse& resp) {
+  respond_data(env, to, resp);
 }
 
-void respond_error(const ReplicaEnv& env, const std::string& reply_subject, const Status& st) {
+void respond_error(const ReplicaEnv& env, const DataReply& to, const Status& st) {
   storage::v1::DataResponse resp;
   set_status(resp.mutable_status(), st);
-  respond(env, reply_subject, resp);
+  respond(env, to, resp);
 }
 
 // What a write does, decided from the request and the current image before anything is
@@ -172,6 +170,27 @@ std::vector<storage::v1::Peer> group_peers(const storage::v1::ReplicaDescriptor&
   return peers;
 }
 
+void respond_data(const ReplicaEnv& env, const DataReply& to,
+                  const storage::v1::DataResponse& resp) {
+  // Observed first: whoever got the reply finds the request counted.
+  observe_reply(env.request_durations, to);
+  if (!to.subject.empty()) {
+    auto s = env.nats->publish(to.subject, resp.SerializeAsString());
+    if (!s.is_ok()) {
+      spdlog::warn("replica {}: reply failed: {}", env.record.replica().partition_id(),
+                   s.to_string());
+    }
+  }
+}
+
+void observe_reply(const RequestDurations* durations, const DataReply& to) {
+  if (!durations || to.op < 0 || static_cast<size_t>(to.op) >= durations->size()) return;
+  if (metrics::Histogram* h = (*durations)[to.op]) {
+    h->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - to.received)
+                   .count());
+  }
+}
+
 void die(const ReplicaState& st, const char* what, const Status& s) {
   // In-memory Raft state already counts what failed to reach disk: continuing could
   // acknowledge what is not durable. A storage node that cannot write stops; restart recovers.
@@ -193,6 +212,7 @@ void publish_status(ReplicaState& st) {
   c.applied_index.store(st.raft->applied_index(), std::memory_order_relaxed);
   c.items.store(st.item_count, std::memory_order_relaxed);
   c.snapshot_index.store(st.raft->snapshot_index(), std::memory_order_relaxed);
+  c.elections_started.store(st.raft->elections_started(), std::memory_order_relaxed);
   raft::ConfState conf = st.raft->conf_state();
   if (st.group_dirty || conf != st.published_conf) {
     c.set_group({st.record.replica(), group_members(st)});
@@ -206,7 +226,7 @@ namespace {
 using Self = ReplicaSelf;
 
 // The request was not proposed here (or its entry was overwritten): safe to retry elsewhere.
-void respond_not_leader(const ReplicaState& st, const std::string& reply_subject,
+void respond_not_leader(const ReplicaState& st, const DataReply& to,
                         std::string_view why = "not the leader") {
   storage::v1::DataResponse resp;
   std::string leader = leader_node(st);
@@ -214,7 +234,7 @@ void respond_not_leader(const ReplicaState& st, const std::string& reply_subject
              stale_route(std::string(why) + " of " + st.partition_id +
                          (leader.empty() ? "; election in progress" : "; leader=" + leader)));
   resp.set_leader_node_id(leader);
-  respond(*st.env, reply_subject, resp);
+  respond(*st.env, to, resp);
 }
 
 void serve_read(ReplicaState& st, const DataCall& call) {
@@ -225,7 +245,7 @@ void serve_read(ReplicaState& st, const DataCall& call) {
   if (req.op() == storage::v1::DATA_OP_QUERY || req.op() == storage::v1::DATA_OP_SCAN) {
     Status s = read_range(env, req, &resp);
     set_status(resp.mutable_status(), s);
-    return respond(env, call.reply_subject, resp);
+    return respond(env, call.reply, resp);
   }
   std::string value;
   Status s = env.store->get(env.data_cf, item::storage_key(req.hash(), req.pk(), req.sk()), &value);
@@ -233,10 +253,79 @@ void serve_read(ReplicaState& st, const DataCall& call) {
     resp.set_found(true);
     resp.set_item(std::move(value));
   } else if (s.code() != Code::kNotFound) {
-    return respond_error(env, call.reply_subject, s);
+    return respond_error(env, call.reply, s);
   }
   set_status(resp.mutable_status(), Status::ok());
-  respond(env, call.reply_subject, resp);
+  respond(env, call.reply, resp);
+}
+
+// Leader: one lag series per other member (its match index behind the leader's last
+// index); every series goes once this replica does not lead. Runs on ticks and leadership
+// changes, not per message.
+void publish_lag(ReplicaState& st) {
+  auto& env = *st.env;
+  if (!env.lag_family) return;
+  const std::vector<raft::PeerProgress> peers =
+      st.leader ? st.raft->peer_progress() : std::vector<raft::PeerProgress>{};
+  for (auto it = env.lag_series.begin(); it != env.lag_series.end();) {
+    const bool member = std::any_of(peers.begin(), peers.end(),
+                                    [&](const raft::PeerProgress& p) { return p.id == it->first; });
+    if (member) {
+      ++it;
+      continue;
+    }
+    env.lag_family->Remove(it->second.gauge);
+    it = env.lag_series.erase(it);
+  }
+  const uint64_t last = st.raft->last_index();
+  for (const auto& p : peers) {
+    // A new leader knows no match index (0) until the member answers its first append:
+    // that would read as the whole log behind. Such a member shows up once it answers, or
+    // after an election timeout without an answer.
+    if (p.match == 0 && st.leader_ticks < env.election_ticks && !env.lag_series.count(p.id)) {
+      continue;
+    }
+    auto& series = env.lag_series[p.id];
+    if (!series.gauge || !series.peer_known) {
+      auto node = st.peer_nodes.find(p.id);
+      const bool known = node != st.peer_nodes.end();
+      std::string peer = known ? node->second : "raft-" + std::to_string(p.id);
+      for (const auto& [id, other] : env.lag_series) {
+        // Two members on one node (never expected): one series each all the same.
+        if (id != p.id && other.gauge && other.peer == peer) {
+          peer += "#" + std::to_string(p.id);
+          break;
+        }
+      }
+      if (!series.gauge || peer != series.peer) {
+        if (series.gauge) env.lag_family->Remove(series.gauge);
+        metrics::Labels labels = env.labels;
+        labels["peer"] = peer;
+        series.gauge = &env.lag_family->Add(labels);
+        series.peer = std::move(peer);
+      }
+      series.peer_known = known;
+    }
+    series.gauge->Set(static_cast<double>(last > p.match ? last - p.match : 0));
+  }
+}
+
+// The data family's approximate size, looked at every size_refresh_ticks while entries are
+// applied, every tenth time otherwise.
+void refresh_size(ReplicaState& st, int due_ticks) {
+  auto& env = *st.env;
+  st.size_ticks -= due_ticks;
+  if (st.size_ticks > 0) return;
+  st.size_ticks = env.size_refresh_ticks;
+  const uint64_t applied = st.raft->applied_index();
+  if (applied == st.size_applied && ++st.size_idle < 10) return;
+  st.size_idle = 0;
+  st.size_applied = applied;
+  // Storage keys start with the 8-byte hash and a 4-byte length below 2^24: all of them sort
+  // before nine 0xff bytes.
+  static const std::string kEnd(9, '\xff');
+  env.counters->size_bytes.store(env.store->approximate_size(env.data_cf, "", kEnd),
+                                 std::memory_order_relaxed);
 }
 
 // After every input to the Raft node: notice leadership changes.
@@ -250,14 +339,16 @@ void check_role(ReplicaState& st) {
     st.leader_ready_index = st.raft->last_index();
     st.pending.clear();
     st.env->counters->elections_won.fetch_add(1, std::memory_order_relaxed);
+    st.leader_ticks = 0;
     spdlog::info("replica {}: leader in term {}", st.partition_id, st.leader_term);
   } else if (!now_leader && st.leader) {
     st.leader = false;
     st.pending.clear();
-    for (const auto& call : st.blocked_writes) respond_not_leader(st, call->reply_subject);
+    for (const auto& call : st.blocked_writes) respond_not_leader(st, call->reply);
     st.blocked_writes.clear();
-    for (const auto& r : st.reads) respond_not_leader(st, r.call->reply_subject);
+    for (const auto& r : st.reads) respond_not_leader(st, r.call->reply);
     st.reads.clear();
+    publish_lag(st);
     spdlog::info("replica {}: no longer leader (term {}, leader {})", st.partition_id,
                  st.raft->term(), leader_node(st));
   }
@@ -281,7 +372,12 @@ void catch_up_ticks(ReplicaState& st) {
   for (int i = 0; i < due; ++i) st.raft->tick();
   for (auto& r : st.reads) r.ticks_left -= due;
   membership_ticks(st, due);
-  if (due > 0) check_role(st);
+  if (st.leader) st.leader_ticks += due;
+  if (due > 0) {
+    check_role(st);
+    publish_lag(st);
+    refresh_size(st, due);
+  }
 }
 
 // Strongly consistent reads: served by a leader holding its lease once everything committed
@@ -296,7 +392,7 @@ void process_reads(ReplicaState& st) {
     if (r.have_index && st.raft->applied_index() >= r.read_index) {
       serve_read(st, *r.call);
     } else if (r.ticks_left <= 0) {
-      respond_error(*st.env, r.call->reply_subject,
+      respond_error(*st.env, r.call->reply,
                     unavailable("leader of " + st.partition_id + " holds no read lease yet"));
     } else {
       keep.push_back(std::move(r));
@@ -361,9 +457,9 @@ void finish_turn(Self self, raft::Ready& rd) {
       auto [lo, hi] = st.waiters.equal_range(e.index);
       for (auto it = lo; it != hi; ++it) {
         if (it->second.term == e.term) {
-          respond(env, it->second.reply_subject, *it->second.resp);
+          respond(env, it->second.reply, *it->second.resp);
         } else {
-          respond_not_leader(st, it->second.reply_subject, "write superseded by a new leader");
+          respond_not_leader(st, it->second.reply, "write superseded by a new leader");
         }
       }
       st.waiters.erase(lo, hi);
@@ -460,7 +556,7 @@ void propose_write(Self self, const DataCallPtr& call) {
     std::string value;
     Status s = env.store->get(env.data_cf, skey, &value);
     if (s.is_ok()) previous = std::move(value);
-    else if (s.code() != Code::kNotFound) return respond_error(env, call->reply_subject, s);
+    else if (s.code() != Code::kNotFound) return respond_error(env, call->reply, s);
   }
 
   auto resp = std::make_shared<storage::v1::DataResponse>();
@@ -472,9 +568,9 @@ void propose_write(Self self, const DataCallPtr& call) {
       resp = std::make_shared<storage::v1::DataResponse>();
       set_status(resp->mutable_status(), decided);
     }
-    if (!seen) return respond(env, call->reply_subject, *resp);
+    if (!seen) return respond(env, call->reply, *resp);
     // Decided against a write that is not committed yet: answer once it is.
-    st.waiters.emplace(seen->index, ReplicaState::Waiter{seen->term, call->reply_subject, std::move(resp)});
+    st.waiters.emplace(seen->index, ReplicaState::Waiter{seen->term, call->reply, std::move(resp)});
     return;
   }
   bool is_put = out.image.has_value();
@@ -486,7 +582,7 @@ void propose_write(Self self, const DataCallPtr& call) {
   if (is_put) entry.set_item(*out.image);
   entry.set_item_delta(is_put && !previous ? 1 : (!is_put && previous ? -1 : 0));
   auto id = st.raft->propose(entry.SerializeAsString());
-  if (!id.ok()) return respond_not_leader(st, call->reply_subject);
+  if (!id.ok()) return respond_not_leader(st, call->reply);
 
   resp->set_applied_index(id->index);
   st.pending[skey] = ReplicaState::Pending{id->index, id->term, std::move(out.image)};
@@ -494,11 +590,11 @@ void propose_write(Self self, const DataCallPtr& call) {
     // Entries of an older term at this index were overwritten: never applied.
     auto [lo, hi] = st.waiters.equal_range(id->index);
     for (auto it = lo; it != hi; ++it) {
-      respond_not_leader(st, it->second.reply_subject, "write superseded by a new leader");
+      respond_not_leader(st, it->second.reply, "write superseded by a new leader");
     }
     st.waiters.erase(lo, hi);
   }
-  st.waiters.emplace(id->index, ReplicaState::Waiter{id->term, call->reply_subject, std::move(resp)});
+  st.waiters.emplace(id->index, ReplicaState::Waiter{id->term, call->reply, std::move(resp)});
   drive(self);
 }
 
@@ -508,7 +604,7 @@ void handle_data(Self self, const DataCallPtr& call) {
   const auto& req = call->request;
   const auto& d = env.record.replica();
   if (req.table_id() != d.table_id() || req.hash() < d.hash_lo() || req.hash() > d.hash_hi()) {
-    return respond_error(env, call->reply_subject,
+    return respond_error(env, call->reply,
                          stale_route("key range not owned by replica " + d.partition_id()));
   }
   switch (req.op()) {
@@ -516,20 +612,20 @@ void handle_data(Self self, const DataCallPtr& call) {
     case storage::v1::DATA_OP_QUERY:
     case storage::v1::DATA_OP_SCAN:
       if (!req.consistent_read() && (st.leader || req.any_replica())) return serve_read(st, *call);
-      if (!st.leader) return respond_not_leader(st, call->reply_subject);
+      if (!st.leader) return respond_not_leader(st, call->reply);
       st.reads.push_back({call, false, 0, env.read_wait_ticks});
       return process_reads(st);
     case storage::v1::DATA_OP_PUT:
     case storage::v1::DATA_OP_DELETE:
     case storage::v1::DATA_OP_UPDATE:
-      if (!st.leader) return respond_not_leader(st, call->reply_subject);
+      if (!st.leader) return respond_not_leader(st, call->reply);
       if (st.raft->applied_index() < st.leader_ready_index) {
         st.blocked_writes.push_back(call);
         return;
       }
       return propose_write(self, call);
     default:
-      return respond_error(env, call->reply_subject, invalid_argument("unknown data op"));
+      return respond_error(env, call->reply, invalid_argument("unknown data op"));
   }
 }
 
@@ -611,6 +707,7 @@ caf::behavior replica_actor(caf::stateful_actor<ReplicaState>* self,
     return {};
   }
   publish_status(st);
+  refresh_size(st, 0);  // size_ticks starts at 0: a first estimate now
   st.next_tick = std::chrono::steady_clock::now() + env->tick_interval;
 
   return {

@@ -44,6 +44,22 @@ struct ReplicaEnv {
   uint64_t compact_threshold = 10000;  // see NodeOptions
   uint64_t compact_keep = 1000;
   int membership_wait_ticks = 100;  // a membership change answers UNAVAILABLE after this
+  int size_refresh_ticks = 10;      // see NodeOptions::size_refresh_interval
+
+  // Metrics (null/empty without a registry). The node's request-duration histograms outlive
+  // every actor (the node stops them first).
+  const RequestDurations* request_durations = nullptr;
+  metrics::Labels labels;  // this replica's {table_id, partition}
+  // shoal_storage_raft_replication_lag_entries: the series this replica exports while it
+  // leads, by raft id of the member. Changed by the actor only (publish_lag); the node
+  // removes what is left once the actor is gone (StorageNode::remove_replica_series).
+  metrics::Family<metrics::Gauge>* lag_family = nullptr;
+  struct LagSeries {
+    std::string peer;         // label: the member's storage node id, else "raft-<id>"
+    bool peer_known = false;  // the node id was in the directory (else looked up again)
+    metrics::Gauge* gauge = nullptr;
+  };
+  std::map<raft::NodeId, LagSeries> lag_series;
 };
 
 struct StorageNode::Replica {
@@ -76,6 +92,11 @@ using ReplicaSelf = caf::stateful_actor<struct ReplicaState>*;
 // A write that must reach disk failed: in-memory Raft state already counts it, so the node
 // stops (restart recovers).
 [[noreturn]] void die(const struct ReplicaState& st, const char* what, const Status& s);
+// Times a data request (until its reply is handed to NATS) and answers it (no-op without a
+// reply subject).
+void respond_data(const ReplicaEnv& env, const DataReply& to, const storage::v1::DataResponse& resp);
+// Observes the time since `to.received` in its op's request-duration histogram, if any.
+void observe_reply(const RequestDurations* durations, const DataReply& to);
 std::string leader_node(const struct ReplicaState& st);  // "" if unknown
 // Republishes the counters (and the group, when it changed) for stats and metrics.
 void publish_status(struct ReplicaState& st);
@@ -104,6 +125,7 @@ struct ReplicaState {
   bool leader = false;
   uint64_t leader_term = 0;
   uint64_t leader_ready_index = 0;  // the new leader's first entry; writes wait for its apply
+  int leader_ticks = 0;             // ticks since it became leader (lag series wait for answers)
 
   // Leader: writes proposed but not applied yet, by storage key: the image the next write of
   // that key must see as "previous" (nullopt = deleted).
@@ -120,7 +142,7 @@ struct ReplicaState {
   // request was not applied and gets a stale-route answer (the router retries it).
   struct Waiter {
     uint64_t term;
-    std::string reply_subject;
+    DataReply reply;
     std::shared_ptr<storage::v1::DataResponse> resp;
   };
   std::multimap<uint64_t, Waiter> waiters;
@@ -153,6 +175,12 @@ struct ReplicaState {
   std::optional<MembershipOp> membership;
   raft::ConfState published_conf;  // what the counters show (republished when it changes)
   bool group_dirty = true;         // peer directory changed since last published
+
+  // Size estimate (counters->size_bytes): ticks until the next look, the applied index it
+  // was taken at, and looks skipped since because nothing was applied.
+  int size_ticks = 0;
+  uint64_t size_applied = ~0ull;
+  int size_idle = 0;
 
   static inline const char* name = "shoal.replica";
 };

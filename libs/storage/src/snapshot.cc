@@ -471,9 +471,7 @@ void finish_install(ReplicaState& st) {
     set_status(resp.mutable_status(),
                internal_error("write outcome unknown: replica " + st.partition_id +
                               " installed a snapshot"));
-    if (!w->second.reply_subject.empty()) {
-      (void)env.nats->publish(w->second.reply_subject, resp.SerializeAsString());
-    }
+    respond_data(env, w->second.reply, resp);
     w = st.waiters.erase(w);
   }
   env.counters->snapshots_installed.fetch_add(1, std::memory_order_relaxed);

@@ -1,7 +1,8 @@
 // Raft groups of StorageNodes in one process over a real nats-server and real RocksDB:
 // log compaction, snapshot transfer to a lagging or new replica, restarts from a compacted
-// log, and replacing a member (add learner, promote, remove). Replicas are opened directly
-// through the admin subject; items go through shoal.node.<id>.data like the router sends them.
+// log, replacing a member (add learner, promote, remove), and the metrics each node exports.
+// Replicas are opened directly through the admin subject; items go through
+// shoal.node.<id>.data like the router sends them.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -16,6 +17,7 @@
 
 #include "shoal/item/item.h"
 #include "shoal/item/key.h"
+#include "shoal/metrics/testing.h"
 #include "shoal/nats/testing.h"
 #include "shoal/storage/node.h"
 
@@ -84,12 +86,15 @@ class Replication : public ::testing::Test {
     o.compact_threshold = compact_threshold_;
     o.compact_keep = compact_keep_;
     o.snapshot_chunk_bytes = chunk_bytes_;
+    o.size_refresh_interval = 200ms;
     return o;
   }
 
   void start_node(const std::string& id) {
     if (!conns_.count(id)) conns_[id] = connect(server_->url(), id);
-    auto n = std::make_unique<StorageNode>(conns_[id], subjects_, options(id), nullptr);
+    auto& registry = registries_[id];  // kept across restarts, as a process keeps its own
+    if (!registry) registry = std::make_unique<metrics::Registry>();
+    auto n = std::make_unique<StorageNode>(conns_[id], subjects_, options(id), registry.get());
     ASSERT_TRUE(n->start().is_ok());
     ASSERT_TRUE(conns_[id]->flush().is_ok());  // its subscriptions are in place
     nodes_[id] = std::move(n);
@@ -303,6 +308,7 @@ class Replication : public ::testing::Test {
   std::unique_ptr<nats::testing::NatsServerProcess> server_;
   std::shared_ptr<nats::Connection> client_;
   std::map<std::string, std::shared_ptr<nats::Connection>> conns_;
+  std::map<std::string, std::unique_ptr<metrics::Registry>> registries_;  // outlive the nodes
   std::map<std::string, std::unique_ptr<StorageNode>> nodes_;
   std::string target_;  // where puts go first
   uint64_t compact_threshold_ = 50;
@@ -622,6 +628,93 @@ TEST_F(Replication, StreamsALargeImageInChunks) {
   auto n = count_items("n3");
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, static_cast<uint64_t>(kItems));
+}
+
+TEST_F(Replication, ExportsNodeAndReplicaMetrics) {
+  using metrics::testing::histogram_count;
+  using metrics::testing::series;
+  using metrics::testing::value;
+  compact_threshold_ = 0;  // the stopped follower below stays behind in the log
+  for (const auto& p : kGroup) start_node(p.node_id());
+  open_group(kGroup);
+  const std::string l = wait_leader();
+  ASSERT_FALSE(l.empty());
+  put_range(0, 200);
+  for (const auto& p : kGroup) wait_caught_up(p.node_id(), 200);
+
+  const metrics::Labels replica = {{"table_id", kTable}, {"partition", kPid}};
+  double led = 0;
+  for (const auto& p : kGroup) {
+    const auto& reg = *registries_.at(p.node_id());
+    EXPECT_EQ(value(reg, "shoal_storage_partitions"), 1.0) << p.node_id();
+    led += value(reg, "shoal_storage_partitions_led").value_or(-1);
+    EXPECT_EQ(value(reg, "shoal_storage_replica_items", replica), 200.0) << p.node_id();
+    // 200 items of ~110 bytes: in the memtable, estimated.
+    EXPECT_TRUE(wait_for(
+        [&] { return value(reg, "shoal_storage_replica_size_bytes", replica).value_or(0) > 10000; },
+        5000ms))
+        << p.node_id() << " size " << value(reg, "shoal_storage_replica_size_bytes", replica).value_or(-1);
+    EXPECT_TRUE(value(reg, "shoal_storage_raft_elections_total", replica).has_value());
+  }
+  EXPECT_EQ(led, 1.0);
+  const auto& lreg = *registries_.at(l);
+  EXPECT_EQ(value(lreg, "shoal_storage_partitions_led"), 1.0);
+  // The designated first leader campaigned: an election of its own.
+  EXPECT_GE(value(lreg, "shoal_storage_raft_elections_total", replica).value_or(0), 1.0);
+  // Every put was answered by the leader once committed (a put sent to a follower first was
+  // also answered there, with a redirect, and timed there).
+  EXPECT_GE(histogram_count(lreg, "shoal_storage_request_duration_seconds", {{"op", "put"}}), 200u);
+  for (const char* op : {"get", "delete", "query", "scan", "update"}) {
+    EXPECT_EQ(histogram_count(lreg, "shoal_storage_request_duration_seconds", {{"op", op}}), 0u)
+        << op;
+  }
+  ASSERT_TRUE(count_items(l).ok());
+  EXPECT_GE(histogram_count(lreg, "shoal_storage_request_duration_seconds", {{"op", "scan"}}), 1u);
+
+  // Replication lag: the leader exports one series per other member, caught up now.
+  std::vector<std::string> followers;
+  for (const auto& p : kGroup) {
+    if (p.node_id() != l) followers.push_back(p.node_id());
+  }
+  auto lag = [&](const std::string& peer) {
+    metrics::Labels labels = replica;
+    labels["peer"] = peer;
+    return value(lreg, "shoal_storage_raft_replication_lag_entries", labels);
+  };
+  EXPECT_TRUE(wait_for([&] { return lag(followers[0]) == 0.0 && lag(followers[1]) == 0.0; },
+                       5000ms))
+      << lag(followers[0]).value_or(-1) << " " << lag(followers[1]).value_or(-1);
+  EXPECT_EQ(series(lreg, "shoal_storage_raft_replication_lag_entries").size(), 2u);
+  for (const auto& f : followers) {
+    EXPECT_TRUE(series(*registries_.at(f), "shoal_storage_raft_replication_lag_entries").empty())
+        << "follower " << f << " exports lag";
+  }
+
+  // A stopped follower falls behind by what the leader appends meanwhile; its node's series
+  // are gone with it.
+  const std::string gone = followers[1];
+  stop_node(gone);
+  EXPECT_TRUE(series(*registries_.at(gone), "shoal_storage_replica_items").empty());
+  EXPECT_FALSE(value(*registries_.at(gone), "shoal_storage_partitions").has_value());
+  put_range(200, 230);
+  EXPECT_TRUE(wait_for([&] { return lag(gone).value_or(0) >= 30; }, 5000ms))
+      << lag(gone).value_or(-1);
+  EXPECT_TRUE(wait_for([&] { return lag(followers[0]) == 0.0; }, 5000ms));
+
+  // A dropped replica takes its series along.
+  storage::v1::AdminRequest drop;
+  drop.set_op(storage::v1::ADMIN_OP_DROP_REPLICA);
+  drop.mutable_replica()->set_partition_id(kPid);
+  auto r = admin(followers[0], drop);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_TRUE(from_proto(r->status()).is_ok()) << r->status().message();
+  const auto& freg = *registries_.at(followers[0]);
+  EXPECT_EQ(value(freg, "shoal_storage_partitions"), 0.0);
+  EXPECT_EQ(value(freg, "shoal_storage_partitions_led"), 0.0);
+  for (const char* name : {"shoal_storage_replica_items", "shoal_storage_replica_size_bytes",
+                           "shoal_storage_raft_elections_total", "shoal_storage_raft_term"}) {
+    EXPECT_TRUE(series(freg, name).empty()) << name;
+  }
 }
 
 }  // namespace

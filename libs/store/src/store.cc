@@ -156,6 +156,19 @@ std::unique_ptr<rocksdb::Iterator> Store::iterator(const CfPtr& cf) const {
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), cf->handle()));
 }
 
+uint64_t Store::approximate_size(const CfPtr& cf, std::string_view begin,
+                                 std::string_view end) const {
+  rocksdb::SizeApproximationOptions o;
+  o.include_memtables = true;
+  o.include_files = true;
+  o.files_size_error_margin = 0.1;
+  rocksdb::Range range(rocksdb::Slice(begin.data(), begin.size()),
+                       rocksdb::Slice(end.data(), end.size()));
+  uint64_t size = 0;
+  if (!db_->GetApproximateSizes(o, cf->handle(), &range, 1, &size).ok()) return 0;
+  return size;
+}
+
 SnapshotPtr Store::snapshot() const {
   return std::make_shared<const Snapshot>(db_.get(), db_->GetSnapshot());
 }

@@ -59,6 +59,34 @@ TEST_F(StoreTest, DropRemovesDataAndIsIdempotent) {
   EXPECT_EQ(s->get(again, "k", &v).code(), Code::kNotFound);
 }
 
+TEST_F(StoreTest, ApproximateSizeCoversMemtablesAndFiles) {
+  auto s = open();
+  auto cf = s->create_family("r1").value();
+  auto other = s->create_family("r2").value();
+  const std::string all_end(9, '\xff');
+  EXPECT_EQ(s->approximate_size(cf, "", all_end), 0u);
+  // 1000 values of 1 KB that do not compress.
+  uint64_t x = 88172645463325252ull;
+  Batch b;
+  for (int i = 0; i < 1000; ++i) {
+    std::string v(1024, '\0');
+    for (auto& c : v) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      c = static_cast<char>(x);
+    }
+    b.put(cf, "k" + std::to_string(1000 + i), v);
+  }
+  ASSERT_TRUE(s->write(b, false).is_ok());
+  const uint64_t in_memtable = s->approximate_size(cf, "", all_end);
+  EXPECT_GT(in_memtable, 500u * 1024) << in_memtable;
+  EXPECT_LT(in_memtable, 2000u * 1024) << in_memtable;
+  EXPECT_EQ(s->approximate_size(other, "", all_end), 0u);
+  ASSERT_TRUE(s->TEST_db()->Flush(rocksdb::FlushOptions(), cf->handle()).ok());
+  const uint64_t in_files = s->approximate_size(cf, "", all_end);
+  EXPECT_GT(in_files, 900u * 1024) << in_files;
+  EXPECT_LT(in_files, 1200u * 1024) << in_files;
+}
+
 TEST_F(StoreTest, GroupWriteIsAtomicAcrossFamilies) {
   auto s = open();
   auto a = s->create_family("a").value();

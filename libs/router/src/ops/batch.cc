@@ -163,6 +163,9 @@ void handle_batch_get_item(Router::Impl& r, const CallPtr& call) {
     g->half_units.resize(tables.size());
     for (const auto& ks : keys) g->left += ks.size();
     auto finish = [call, requests, g, tables, consumed]() {
+      for (size_t t = 0; t < tables.size(); ++t) {
+        count_units(tables[t].info->read_units, g->half_units[t]);
+      }
       reply_json(call, [&](api::JsonWriter& w) {
         w.StartObject();
         w.Key("Responses");
@@ -326,7 +329,7 @@ void handle_batch_write_item(Router::Impl& r, const CallPtr& call) {
       auto req = make_data_request(w.put ? storage::v1::DATA_OP_PUT : storage::v1::DATA_OP_DELETE,
                                    *tables[w.table].info, std::move(keys[i]));
       if (w.put) item::encode_item_to(w.item, req->mutable_item());
-      req->set_want_old_size(consumed != ConsumedMode::kNone);
+      req->set_want_old_size(true);  // consumed capacity is always counted (metrics)
       r.data_call(call, tables[w.table].name, req,
                   [call, writes, tables, g, i, consumed](std::optional<api::ApiError> error,
                                                          storage::v1::DataResponse&& resp) {
@@ -345,6 +348,9 @@ void handle_batch_write_item(Router::Impl& r, const CallPtr& call) {
                       last = --g->left == 0;
                     }
                     if (!last) return;
+                    for (size_t t = 0; t < tables.size(); ++t) {
+                      count_units(tables[t].info->write_units, g->half_units[t]);
+                    }
                     if (g->unprocessed.size() == writes->size() && g->error) {
                       return call->fail(*g->error);
                     }

@@ -28,14 +28,16 @@ void handle_delete_item(Router::Impl& r, const CallPtr& call) {
     if (auto e = key_from_key(t, *key_item, &key)) return call->fail(*e);
     auto req = make_data_request(storage::v1::DATA_OP_DELETE, t, std::move(key));
     req->set_return_old(return_old);
-    req->set_want_old_size(consumed != ConsumedMode::kNone);
+    req->set_want_old_size(true);  // consumed capacity is always counted (metrics)
     cond.apply_to(req.get());
-    r.data_rpc(call, table, req, [call, table, return_old,
-                                  consumed](storage::v1::DataResponse&& resp) {
+    r.data_rpc(call, table, req, [call, table, return_old, consumed,
+                                  units = t.write_units](storage::v1::DataResponse&& resp) {
+      // A write whose condition failed consumes capacity too, as in DynamoDB.
+      uint64_t half = write_half_units(resp.old_item_size());
+      count_units(units, half);
       if (resp.condition_failed()) return call->fail(condition_failed_error(resp));
       ExtraMembers extra;
       if (consumed != ConsumedMode::kNone) {
-        uint64_t half = write_half_units(resp.old_item_size());
         extra = [=](api::JsonWriter& w, uint64_t) { write_consumed(w, consumed, table, half); };
       }
       reply_stored_item(call, return_old && resp.found(), resp.item(), "Attributes", nullptr,

@@ -37,14 +37,14 @@ void handle_get_item(Router::Impl& r, const CallPtr& call) {
     if (auto e = key_from_key(t, *key_item, &key)) return call->fail(*e);
     auto req = make_data_request(storage::v1::DATA_OP_GET, t, std::move(key));
     req->set_consistent_read(consistent);
-    r.data_rpc(call, table, req, [call, table, names, consistent,
-                                  consumed](storage::v1::DataResponse&& resp) {
-      ExtraMembers extra;
-      if (consumed != ConsumedMode::kNone) {
-        extra = [=](api::JsonWriter& w, uint64_t size) {
-          write_consumed(w, consumed, table, read_half_units(size, consistent));
-        };
-      }
+    r.data_rpc(call, table, req, [call, table, names, consistent, consumed,
+                                  units = t.read_units](storage::v1::DataResponse&& resp) {
+      // Always set: the read is counted (metrics) once the item's size is known.
+      ExtraMembers extra = [=](api::JsonWriter& w, uint64_t size) {
+        uint64_t half = read_half_units(size, consistent);
+        count_units(units, half);
+        write_consumed(w, consumed, table, half);
+      };
       reply_stored_item(call, resp.found(), resp.item(), "Item", names.get(), extra);
     });
   };

@@ -32,14 +32,16 @@ void handle_put_item(Router::Impl& r, const CallPtr& call) {
     auto req = make_data_request(storage::v1::DATA_OP_PUT, t, std::move(key));
     item::encode_item_to(*item, req->mutable_item());
     req->set_return_old(return_old);
-    req->set_want_old_size(consumed != ConsumedMode::kNone);
+    req->set_want_old_size(true);  // consumed capacity is always counted (metrics)
     cond.apply_to(req.get());
-    r.data_rpc(call, table, req, [call, table, return_old, consumed,
-                                  new_size](storage::v1::DataResponse&& resp) {
+    r.data_rpc(call, table, req, [call, table, return_old, consumed, new_size,
+                                  units = t.write_units](storage::v1::DataResponse&& resp) {
+      // A write whose condition failed consumes capacity too, as in DynamoDB.
+      uint64_t half = write_half_units(std::max(new_size, resp.old_item_size()));
+      count_units(units, half);
       if (resp.condition_failed()) return call->fail(condition_failed_error(resp));
       ExtraMembers extra;
       if (consumed != ConsumedMode::kNone) {
-        uint64_t half = write_half_units(std::max(new_size, resp.old_item_size()));
         extra = [=](api::JsonWriter& w, uint64_t) { write_consumed(w, consumed, table, half); };
       }
       reply_stored_item(call, return_old && resp.found(), resp.item(), "Attributes", nullptr,

@@ -81,11 +81,14 @@ void handle_update_item(Router::Impl& r, const CallPtr& call) {
     req->set_return_values(return_values);
     for (auto& n : key_names) req->add_key_names(std::move(n));
     cond.apply_to(req.get());
-    r.data_rpc(call, table, req, [call, table, consumed](storage::v1::DataResponse&& resp) {
+    r.data_rpc(call, table, req, [call, table, consumed,
+                                  units = t.write_units](storage::v1::DataResponse&& resp) {
+      // A write whose condition failed consumes capacity too, as in DynamoDB.
+      uint64_t half = write_half_units(std::max(resp.new_item_size(), resp.old_item_size()));
+      count_units(units, half);
       if (resp.condition_failed()) return call->fail(condition_failed_error(resp));
       ExtraMembers extra;
       if (consumed != ConsumedMode::kNone) {
-        uint64_t half = write_half_units(std::max(resp.new_item_size(), resp.old_item_size()));
         extra = [=](api::JsonWriter& w, uint64_t) { write_consumed(w, consumed, table, half); };
       }
       reply_stored_item(call, resp.found(), resp.item(), "Attributes", nullptr, extra);

@@ -30,6 +30,12 @@
 // A reconciler thread (leader only) drives table lifecycles that need storage nodes:
 // CREATING -> open replicas -> ACTIVE, DELETING -> drop replicas -> gone, and replaces the
 // replicas of nodes gone too long (src/repair.cc).
+//
+// Metrics (with a registry; one MetadataService per registry): shoal_metadata_raft_leader on
+// every replica; the catalog series (tables by status, partitions and provisioned capacity by
+// table, nodes, nodes alive) only on the serving leader, refreshed by its reconciler pass; a
+// replica that stops serving removes them, so summing over metadata replicas counts each
+// table once.
 
 #include <atomic>
 #include <chrono>
@@ -125,6 +131,9 @@ class MetadataService {
 
   void reconcile_loop();
   void reconcile_once();
+  // Sets the leader-only catalog gauges from tables_/nodes_, or removes them all when this
+  // replica does not serve (mu_ held).
+  void update_gauges_locked(bool serving);
   // Replacement of dead members (src/repair.cc), one step per partition per pass.
   void repair_once();
   std::optional<meta::v1::ReplicaChange> plan_replacement_locked(const meta::v1::Partition& p,
@@ -166,6 +175,24 @@ class MetadataService {
   std::thread reconciler_;
   metrics::Family<metrics::Gauge>* tables_gauge_ = nullptr;
   metrics::Family<metrics::Gauge>* nodes_gauge_ = nullptr;
+  metrics::Family<metrics::Gauge>* nodes_alive_gauge_ = nullptr;
+  metrics::Family<metrics::Gauge>* partitions_gauge_ = nullptr;
+  metrics::Family<metrics::Gauge>* provisioned_gauge_ = nullptr;
+  metrics::Family<metrics::Gauge>* leader_gauge_ = nullptr;
+  // The catalog series this replica exports (under mu_): empty unless it serves.
+  struct TableSeries {
+    metrics::Gauge* partitions = nullptr;
+    metrics::Gauge* read_units = nullptr;
+    metrics::Gauge* write_units = nullptr;
+  };
+  std::map<std::string, TableSeries> table_series_;  // by table name
+  struct NodeSeries {
+    std::string zone;
+    metrics::Gauge* alive = nullptr;
+  };
+  std::map<std::string, NodeSeries> node_series_;  // by node id
+  std::vector<metrics::Gauge*> status_series_;     // tables by status
+  metrics::Gauge* nodes_alive_series_ = nullptr;
 };
 
 }  // namespace shoal::metadata

@@ -11,7 +11,9 @@
 //     ready to NATS.c in one turn, then flushes once. Under light load a message leaves at
 //     once (no 1 ms flusher delay); under heavy load one flush covers many messages (no
 //     system call per message). See docs/ARCHITECTURE.md, "Blocking places".
-//   - delivery of subscription messages straight into a CAF actor (subscribe_actor).
+//   - delivery of subscription messages straight into a CAF actor (subscribe_actor);
+//   - Prometheus series of the connection read from NATS.c's statistics when scraped
+//     (register_metrics), so nothing is counted on the message path.
 //
 // Thread safety: every method may be called from any thread, including from inside a
 // subscription or request callback. Callbacks of one subscription run one at a time, in
@@ -28,6 +30,7 @@
 #include <string_view>
 
 #include "shoal/common/status.h"
+#include "shoal/metrics/registry.h"
 
 namespace shoal::nats {
 
@@ -87,6 +90,12 @@ struct ConnectionStats {
   uint64_t no_responders = 0;
   uint64_t reconnects = 0;
   bool connected = false;
+  // NATS.c's own counts over the connection's life (every message, requests and replies
+  // included), as of the call; after close() they stay at their last values.
+  uint64_t in_msgs = 0;
+  uint64_t out_msgs = 0;
+  uint64_t in_bytes = 0;
+  uint64_t out_bytes = 0;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -124,6 +133,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Status flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
   bool connected() const;
   ConnectionStats stats() const;
+  // Adds this connection's series to `registry`, all computed when scraped from NATS.c's
+  // statistics (one natsConnection_GetStats per series, nothing on the message path):
+  //   shoal_nats_connected                       gauge, 1 while connected, else 0
+  //   shoal_nats_reconnects_total                counter, successful reconnects
+  //   shoal_nats_messages_total{direction=in|out} counter
+  //   shoal_nats_bytes_total{direction=in|out}    counter, payload bytes
+  // One connection per registry (a second call replaces the first connection's series). The
+  // series stay valid after close() and after this Connection is destroyed (last values,
+  // connected 0), so the registry may outlive it.
+  void register_metrics(metrics::Registry& registry);
   // Fails pending requests with kUnavailable, stops threads, closes the NATS connection.
   // Idempotent; the destructor calls it.
   void close();

@@ -33,6 +33,13 @@ struct EntryId {
   uint64_t term = 0;
 };
 
+// What a leader knows of another member's log (Node::peer_progress).
+struct PeerProgress {
+  NodeId id = kNoNode;
+  uint64_t match = 0;  // highest index known to be stored there (0: nothing known yet)
+  bool learner = false;
+};
+
 class Node {
  public:
   // `log` holds the persisted entries in order, starting at index 1 (no snapshot).
@@ -131,6 +138,12 @@ class Node {
   uint64_t last_conf_change_index() const;
   HardState hard_state() const { return {term_, vote_, commit_}; }
   NodeId transfer_target() const { return transferee_; }
+  // Elections this node started since it was built: each time it became a candidate (a new
+  // term). A pre-vote round counts only if it won and led to that election, once.
+  uint64_t elections_started() const { return elections_started_; }
+  // Leader: every other member of the configuration in force (voters and learners), in id
+  // order, with its match index. Empty unless leader.
+  std::vector<PeerProgress> peer_progress() const;
 
  private:
   struct Progress {
@@ -207,6 +220,7 @@ class Node {
   bool pending_bcast_ = false;
 
   uint64_t now_ = 0;  // ticks since construction
+  uint64_t elections_started_ = 0;
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;
   int randomized_timeout_ = 0;

@@ -25,6 +25,7 @@
 
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -34,10 +35,18 @@
 
 namespace shoal::storage {
 
+// Where a data request is answered, and what its answer is timed against
+// (shoal_storage_request_duration_seconds{op}).
+struct DataReply {
+  std::string subject;  // empty: no answer expected
+  storage::v1::DataOp op = storage::v1::DATA_OP_UNSPECIFIED;
+  std::chrono::steady_clock::time_point received;  // when the node took it off NATS
+};
+
 // One item request received from NATS: the parsed envelope and where to answer.
 struct DataCall {
   storage::v1::DataRequest request;
-  std::string reply_subject;
+  DataReply reply;
 };
 using DataCallPtr = std::shared_ptr<DataCall>;
 

@@ -12,6 +12,7 @@
 // once the change is committed. Snapshot transfers (src/snapshot.h) stream on their own
 // threads (SnapshotSender) and are staged on the .snap subscription thread.
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,10 @@ struct NodeOptions {
   size_t snapshot_chunk_bytes = 1 << 20;
   // Images streamed at once by this node (threads).
   int snapshot_senders = 2;
+  // shoal_storage_replica_size_bytes: a replica re-estimates its size (RocksDB
+  // GetApproximateSizes of its data family, on its actor) this often while it applies
+  // writes, and ten times less often while idle (compactions still change it).
+  std::chrono::milliseconds size_refresh_interval{1000};
 };
 
 // Counters a replica shares with metrics scrapes (read from any thread).
@@ -68,6 +73,8 @@ struct ReplicaCounters {
   std::atomic<uint64_t> term{0};
   std::atomic<uint64_t> commit_index{0};
   std::atomic<uint64_t> elections_won{0};
+  std::atomic<uint64_t> elections_started{0};  // raft::Node::elections_started
+  std::atomic<uint64_t> size_bytes{0};         // approximate bytes of the data family
   std::atomic<uint64_t> snapshot_index{0};
   std::atomic<uint64_t> snapshots_sent{0};
   std::atomic<uint64_t> snapshots_installed{0};
@@ -91,6 +98,14 @@ struct ReplicaCounters {
   Group group;
 };
 
+// shoal_storage_request_duration_seconds series by DataOp value (null: that op is not timed).
+using RequestDurations = std::array<metrics::Histogram*, storage::v1::DataOp_ARRAYSIZE>;
+
+// Metrics (with a registry): per-replica series labelled {table_id, partition} (items, reads,
+// writes, leader, Raft term/commit/applied/snapshot indexes, leaderships, elections, size,
+// snapshots; replication lag by peer while leading), removed when the replica is dropped or
+// the node stops; node-wide shoal_storage_partitions, shoal_storage_partitions_led and
+// shoal_storage_request_duration_seconds{op}. One StorageNode per registry at a time.
 class StorageNode {
  public:
   StorageNode(std::shared_ptr<nats::Connection> nats, subjects::Subjects subjects,
@@ -102,6 +117,7 @@ class StorageNode {
   void stop();
   bool ready() const { return ready_; }
   size_t replica_count() const;
+  size_t led_count() const;  // replicas that are their partition's leader
 
   struct Replica;
 
@@ -114,6 +130,10 @@ class StorageNode {
   void tick_loop();
   Status open_replica(const storage::v1::ReplicaDescriptor& d, bool create);
   Status drop_replica(const std::string& partition_id);
+  // Per-replica metric series (callbacks, and the lag series its actor left); the actor
+  // must be gone for remove_replica_series.
+  void add_replica_series(const Replica& replica);
+  void remove_replica_series(const Replica& replica);
   void heartbeat_loop();
 
   std::shared_ptr<nats::Connection> nats_;
@@ -153,6 +173,12 @@ class StorageNode {
   metrics::Family<metrics::Gauge>* snapshot_index_gauge_ = nullptr;
   metrics::Family<metrics::Counter>* snapshots_sent_counter_ = nullptr;
   metrics::Family<metrics::Counter>* snapshots_installed_counter_ = nullptr;
+  metrics::Family<metrics::Counter>* elections_started_counter_ = nullptr;
+  metrics::Family<metrics::Gauge>* size_gauge_ = nullptr;
+  metrics::Family<metrics::Gauge>* lag_gauge_ = nullptr;
+  metrics::Family<metrics::Gauge>* partitions_gauge_ = nullptr;
+  metrics::Family<metrics::Gauge>* partitions_led_gauge_ = nullptr;
+  RequestDurations request_durations_{};
 };
 
 }  // namespace shoal::storage

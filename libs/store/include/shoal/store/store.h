@@ -102,6 +102,11 @@ class Store {
   // displace the block cache. The family may be dropped meanwhile (the holder of `cf` keeps
   // its data readable).
   std::unique_ptr<rocksdb::Iterator> iterator(const CfPtr& cf, const SnapshotPtr& snapshot) const;
+  // Approximate bytes of the keys in [begin, end) of `cf`, memtables included (RocksDB
+  // GetApproximateSizes, within ~10% for the files): what is stored, compressed on disk, so
+  // overwritten and deleted values count until compaction drops them. Metadata lookups
+  // only (no data blocks read); 0 if RocksDB cannot tell.
+  uint64_t approximate_size(const CfPtr& cf, std::string_view begin, std::string_view end) const;
 
   // Writes one batch; `sync` fsyncs the WAL before returning.
   Status write(Batch& batch, bool sync);
