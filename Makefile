@@ -5,7 +5,8 @@ JOBS ?= $(shell nproc)
 PYTHON ?= python3
 ZONES ?= local   # `make run ZONES=netns`: each zone in its own network namespace (root)
 
-.PHONY: all deps configure build run stop status test unit integration e2e conformance-ddblocal clean
+.PHONY: all deps configure build run stop status test unit integration e2e conformance-ddblocal \
+        images k8s-tools chart-test dashboards-test clean
 
 all: build
 
@@ -50,6 +51,29 @@ conformance-ddblocal: deps
 	@rc=0; DDB_TARGET=ddblocal $(PYTHON) -m pytest -q tests/e2e --url http://127.0.0.1:$(DDB_LOCAL_PORT) \
 	  --target ddblocal -p no:cacheprovider -rxXs || rc=$$?; \
 	bash scripts/dynamodb-local.sh stop $(DDB_LOCAL_PORT); exit $$rc
+
+# The container image (Dockerfile: bookworm build stage, slim non-root runtime). Needs a
+# Docker engine; the README shows how to load it into kind or minikube.
+IMAGE ?= shoal
+IMAGE_TAG ?= dev
+images:
+	@docker info >/dev/null 2>&1 || { echo "make images: no Docker engine answers here (docker info failed)"; exit 1; }
+	docker build -t $(IMAGE):$(IMAGE_TAG) -t $(IMAGE):$$(sed -n 's/^appVersion: *"\(.*\)"/\1/p' charts/shoal/Chart.yaml) .
+
+# Helm, helm-unittest, kwok and the Kubernetes control-plane binaries, built once with Go into
+# .cache/k8s-tools (scripts/k8s-tools.sh).
+k8s-tools:
+	@bash scripts/k8s-tools.sh
+
+# The chart checks: helm lint --strict, helm template, helm-unittest, and a real control plane
+# (etcd, kube-apiserver, controller-manager, scheduler, KWOK nodes in three zones) that
+# installs the chart with --wait and drains a node against the PodDisruptionBudget.
+chart-test: deps k8s-tools
+	@$(PYTHON) -m pytest -q -p no:cacheprovider tests/k8s
+
+# Starts a fleet and a real Prometheus, generates load and evaluates every dashboard query.
+dashboards-test: build
+	@SHOAL_BUILD_DIR=$(abspath $(BUILD_DIR)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/dashboards
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -3,8 +3,9 @@
 # Idempotent: a second run installs nothing and takes a second or two.
 set -euo pipefail
 
-DEBS=(
-  build-essential cmake ninja-build pkg-config git curl ca-certificates procps iproute2
+# What the C++ build needs (the image build stage installs only these: SHOAL_DEPS=build).
+BUILD_DEBS=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
   libcaf-dev
   libnats-dev nats-server
   libprotobuf-dev protobuf-compiler
@@ -16,13 +17,21 @@ DEBS=(
   libspdlog-dev libfmt-dev
   libcli11-dev
   zlib1g-dev
-  clang libclang-rt-14-dev
-  python3 python3-pip python3-venv
 )
-# DynamoDB Local (scripts/dynamodb-local.sh, make conformance-ddblocal) needs Java 17+ and Maven;
-# a java or mvn already on PATH (from any package or none) is used as it is.
-command -v java >/dev/null 2>&1 || DEBS+=(default-jre-headless)
-command -v mvn >/dev/null 2>&1 || DEBS+=(maven)
+DEBS=("${BUILD_DEBS[@]}")
+if [ "${SHOAL_DEPS:-all}" != build ]; then
+  DEBS+=(
+    curl procps iproute2
+    clang libclang-rt-14-dev
+    python3 python3-pip python3-venv
+    prometheus
+  )
+  # prometheus: the dashboard check (tests/dashboards) scrapes a local fleet with it.
+  # DynamoDB Local (scripts/dynamodb-local.sh, make conformance-ddblocal) needs Java 17+ and
+  # Maven; a java or mvn already on PATH (from any package or none) is used as it is.
+  command -v java >/dev/null 2>&1 || DEBS+=(default-jre-headless)
+  command -v mvn >/dev/null 2>&1 || DEBS+=(maven)
+fi
 
 missing=()
 for p in "${DEBS[@]}"; do
@@ -42,10 +51,13 @@ else
   echo "install-deps: Debian packages present"
 fi
 
+if [ "${SHOAL_DEPS:-all}" = build ]; then exit 0; fi
+
 # Python tools: use whichever python3 is first on PATH (the one the tests run with).
 pymissing=()
 python3 -c 'import boto3' 2>/dev/null || pymissing+=(boto3)
 python3 -c 'import pytest' 2>/dev/null || pymissing+=(pytest)
+python3 -c 'import yaml' 2>/dev/null || pymissing+=(pyyaml)
 command -v aws >/dev/null 2>&1 || pymissing+=(awscli)
 if [ ${#pymissing[@]} -gt 0 ]; then
   echo "install-deps: installing Python packages: ${pymissing[*]}"

@@ -16,6 +16,11 @@ if [ "$WHAT" = all ]; then
   SHOAL_BUILD_DIR="$BUILD" python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/fault"
   echo "== fuzzing with libFuzzer and sanitizers (scripts/fuzz.sh)"
   bash "$ROOT/scripts/fuzz.sh" "${SHOAL_FUZZ_SECONDS:-30}"
+  echo "== Helm chart: lint, template, helm-unittest, install on a KWOK control plane (tests/k8s)"
+  bash "$ROOT/scripts/k8s-tools.sh"
+  SHOAL_BUILD_DIR="$BUILD" K8S_REQUIRE=1 python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/k8s"
+  echo "== dashboards: every query through a real Prometheus scraping a loaded fleet"
+  SHOAL_BUILD_DIR="$BUILD" python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/dashboards"
 fi
 
 echo "== e2e tests (pytest against a fresh fleet)"
