@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
   options.replace_after = std::chrono::milliseconds(replace_after_ms);
 
   shoal::init_logging("metadata", common.log_level);
-  auto nats = shoal::nats::Connection::connect({.url = common.nats_url, .name = "shoal-metadata"});
+  auto nats = shoal::nats::Connection::connect({.url = common.nats_url, .name = "shoal-metadata",
+       .connect_timeout = std::chrono::milliseconds(common.nats_connect_timeout_ms)});
   if (!nats.ok()) {
     spdlog::critical("cannot connect to NATS at {}: {}", common.nats_url, nats.status().to_string());
     return 1;

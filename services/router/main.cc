@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   options.accept_any_credentials = auth_mode == "any";
 
   shoal::init_logging("router", common.log_level);
-  auto nats = shoal::nats::Connection::connect({.url = common.nats_url, .name = "shoal-router"});
+  auto nats = shoal::nats::Connection::connect({.url = common.nats_url, .name = "shoal-router",
+       .connect_timeout = std::chrono::milliseconds(common.nats_connect_timeout_ms)});
   if (!nats.ok()) {
     spdlog::critical("cannot connect to NATS at {}: {}", common.nats_url, nats.status().to_string());
     return 1;

@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
 
   shoal::init_logging("storage-node/" + options.node_id, common.log_level);
   auto nats = shoal::nats::Connection::connect(
-      {.url = common.nats_url, .name = "shoal-storage-" + options.node_id});
+      {.url = common.nats_url, .name = "shoal-storage-" + options.node_id,
+       .connect_timeout = std::chrono::milliseconds(common.nats_connect_timeout_ms)});
   if (!nats.ok()) {
     spdlog::critical("cannot connect to NATS at {}: {}", common.nats_url, nats.status().to_string());
     return 1;

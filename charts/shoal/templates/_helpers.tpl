@@ -60,6 +60,10 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ .Values.logLevel | quote }}
 - name: SHOAL_ADMIN_PORT
   value: {{ .Values.adminPort | quote }}
+# Pods start beside their NATS servers: wait for them (within the startup probe's 180 s)
+# rather than exit and back off.
+- name: SHOAL_NATS_CONNECT_TIMEOUT_MS
+  value: "150000"
 {{- end -}}
 
 {{/* Probes on the admin port: startup and liveness on /healthz, readiness on /readyz. */}}

@@ -10,6 +10,9 @@ void CommonConfig::add_options(CLI::App& app) {
       ->envname("SHOAL_LOG_LEVEL");
   app.add_option("--admin-port", admin_port, "port for /metrics and /healthz (0 = off)")
       ->envname("SHOAL_ADMIN_PORT");
+  app.add_option("--nats-connect-timeout-ms", nats_connect_timeout_ms,
+                 "keep trying to reach NATS at start-up this long")
+      ->envname("SHOAL_NATS_CONNECT_TIMEOUT_MS")->check(CLI::Range(0, 3600000));
 }
 
 }  // namespace shoal

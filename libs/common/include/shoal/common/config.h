@@ -13,8 +13,12 @@ struct CommonConfig {
   std::string subject_prefix = "shoal";  // lets two fleets share one NATS
   std::string log_level = "info";
   int admin_port = 0;  // /metrics, /healthz; 0 = none
+  // How long a starting service keeps trying to reach NATS before it gives up (a pod started
+  // beside its NATS servers waits for them instead of crash-looping).
+  int nats_connect_timeout_ms = 10000;
 
-  // Registers --nats, --prefix, --log-level and --admin-port (env SHOAL_NATS_URL, ...).
+  // Registers --nats, --prefix, --log-level, --admin-port and --nats-connect-timeout-ms
+  // (env SHOAL_NATS_URL, ...).
   void add_options(CLI::App& app);
 };
 
