@@ -51,8 +51,13 @@ INSTANCE_VAR = query_var("instance", "Instance", 'label_values(shoal_build_info{
                          "Service instances (admin endpoints)")
 STORAGE_INSTANCE_VAR = query_var("instance", "Storage node", "label_values(shoal_storage_partitions, instance)",
                                  "Storage nodes (admin endpoints)")
-TABLE_ID_VAR = query_var("table_id", "Table id", "label_values(shoal_storage_raft_term, table_id)",
-                         "Storage-side table ids (metadata's shoal_metadata_partitions maps table names to them)")
+TABLE_VAR = query_var("table", "Table", "label_values(shoal_metadata_table_info, table)",
+                      "Tables (names, as metadata knows them)")
+TABLE_ID_VAR = query_var("table_id", "Table id",
+                         'label_values(shoal_metadata_table_info{table=~"$table"}, table_id)',
+                         "Storage-side ids of the chosen tables (shoal_metadata_table_info maps names to ids)")
+# Joins a storage-side series (labelled table_id) to its table's name.
+NAMES = " * on(table_id) group_left(table) max by (table_id, table) (shoal_metadata_table_info)"
 
 
 # -- panels ------------------------------------------------------------------------------------
@@ -303,21 +308,22 @@ def partitions():
                    targets((f"sum by (instance) (shoal_storage_replica_size_bytes{{{rep}}})", "{{instance}}")),
                    "bytes"),
         timeseries("Partition size", "Size of each partition (its largest replica).",
-                   targets((f"max by (table_id, partition) (shoal_storage_replica_size_bytes{{{rep}}})",
-                            "{{partition}}")), "bytes"),
+                   targets((f"max by (table_id, partition) (shoal_storage_replica_size_bytes{{{rep}}}){NAMES}",
+                            "{{table}} {{partition}}")), "bytes"),
         timeseries("Items per partition", "Items stored in each partition (its largest replica).",
-                   targets((f"max by (table_id, partition) (shoal_storage_replica_items{{{rep}}})",
-                            "{{partition}}")), "short"),
+                   targets((f"max by (table_id, partition) (shoal_storage_replica_items{{{rep}}}){NAMES}",
+                            "{{table}} {{partition}}")), "short"),
         table("Hottest partitions", "The 10 partitions with the most reads (served by any replica) plus "
               "writes (applied once per partition) per second, over the last 5 minutes.",
               targets((f"topk(10, sum by (table_id, partition) (rate(shoal_storage_replica_reads_total{{{rep}}}[5m]))"
-                       f" + max by (table_id, partition) (rate(shoal_storage_replica_writes_total{{{rep}}}[5m])))", ""),
+                       f" + max by (table_id, partition) (rate(shoal_storage_replica_writes_total{{{rep}}}[5m])))"
+                       f"{NAMES}", ""),
                       instant=True, table=True),
               unit="ops", rename={"Value": "reads+writes/s"}, sort="reads+writes/s"),
         timeseries("Hottest partitions over time", "Reads plus writes per second of the 10 busiest partitions.",
                    targets((f"topk(10, sum by (table_id, partition) (rate(shoal_storage_replica_reads_total{{{rep}}}[{RATE}]))"
-                            f" + max by (table_id, partition) (rate(shoal_storage_replica_writes_total{{{rep}}}[{RATE}])))",
-                            "{{partition}}")), "ops"),
+                            f" + max by (table_id, partition) (rate(shoal_storage_replica_writes_total{{{rep}}}[{RATE}])))"
+                            f"{NAMES}", "{{table}} {{partition}}")), "ops"),
         timeseries("Reads per node", "Reads (GetItem, Query and Scan pages) served per second by each "
                    "storage node: eventual reads spread over followers, consistent ones go to leaders.",
                    targets((f"sum by (instance) (rate(shoal_storage_replica_reads_total{{{rep}}}[{RATE}]))",
@@ -333,9 +339,7 @@ def partitions():
     ]
     return dashboard("shoal-partitions", "Shoal / Partitions",
                      "Partitions: placement of replicas and leaders, sizes, items and the busiest partitions.",
-                     [query_var("table", "Table", "label_values(shoal_metadata_partitions, table)",
-                                "Tables (names, as metadata knows them)"),
-                      TABLE_ID_VAR, STORAGE_INSTANCE_VAR], panels)
+                     [TABLE_VAR, TABLE_ID_VAR, STORAGE_INSTANCE_VAR], panels)
 
 
 def replication():
@@ -408,7 +412,7 @@ def replication():
     ]
     return dashboard("shoal-replication", "Shoal / Replication",
                      "Raft replication of partitions: lag, terms, elections and failovers, apply gap, snapshots.",
-                     [TABLE_ID_VAR, STORAGE_INSTANCE_VAR], panels)
+                     [TABLE_VAR, TABLE_ID_VAR, STORAGE_INSTANCE_VAR], panels)
 
 
 def capacity():
@@ -461,10 +465,11 @@ def capacity():
                    "error type. A flat 0 means nothing is throttled.",
                    targets((f"sum by (op, code) (rate({thr}[{RATE}])) or on() vector(0)", "{{op}} {{code}}")),
                    "reqps"),
-        timeseries("Stored bytes per table", "Bytes stored by each table (one replica per partition), "
-                   "by storage-side table id.",
-                   targets(("sum by (table_id) (max by (table_id, partition) (shoal_storage_replica_size_bytes))",
-                            "{{table_id}}")), "bytes"),
+        timeseries("Stored bytes per table", "Bytes stored by each table (one replica per partition).",
+                   targets(('sum by (table) (max by (table_id, partition) (shoal_storage_replica_size_bytes)'
+                            ' * on(table_id) group_left(table)'
+                            ' max by (table_id, table) (shoal_metadata_table_info{table=~"$table"}))', "{{table}}")),
+                   "bytes"),
         timeseries("Storage p50 latency by op", "Median time storage nodes take to handle a request, by op.",
                    targets((f"histogram_quantile(0.5, sum by (le, op) (rate({sbucket}[{RATE}])))", "{{op}}")), "s"),
         timeseries("Storage p99 latency by op", "99th percentile time storage nodes take to handle a "

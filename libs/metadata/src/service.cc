@@ -75,6 +75,12 @@ MetadataService::MetadataService(std::shared_ptr<nats::Connection> nats,
              .Help("Provisioned read and write capacity units of each table, 0 for "
                    "PAY_PER_REQUEST (serving leader only)")
              .Register(*registry);
+    table_info_gauge_ =
+        &metrics::BuildGauge()
+             .Name("shoal_metadata_table_info")
+             .Help("1 per table: its name, its table_id (the label storage series carry) and "
+                   "billing mode, for joins by table name (serving leader only)")
+             .Register(*registry);
     leader_gauge_ = &metrics::BuildGauge()
                          .Name("shoal_metadata_raft_leader")
                          .Help("1 on the metadata replica that leads the catalog Raft group")
@@ -791,6 +797,7 @@ void MetadataService::update_gauges_locked(bool serving) {
       partitions_gauge_->Remove(s.partitions);
       provisioned_gauge_->Remove(s.read_units);
       provisioned_gauge_->Remove(s.write_units);
+      if (s.info) table_info_gauge_->Remove(s.info);
     }
     table_series_.clear();
     for (auto& [_, s] : node_series_) nodes_gauge_->Remove(s.alive);
@@ -833,6 +840,7 @@ void MetadataService::update_gauges_locked(bool serving) {
     partitions_gauge_->Remove(it->second.partitions);
     provisioned_gauge_->Remove(it->second.read_units);
     provisioned_gauge_->Remove(it->second.write_units);
+    if (it->second.info) table_info_gauge_->Remove(it->second.info);
     it = table_series_.erase(it);
   }
   for (const auto& [name, t] : tables_) {
@@ -844,6 +852,15 @@ void MetadataService::update_gauges_locked(bool serving) {
     }
     s.partitions->Set(t.partitions_size());
     const bool on_demand = t.billing_mode() == meta::v1::BILLING_MODE_PAY_PER_REQUEST;
+    const char* mode = on_demand ? "PAY_PER_REQUEST" : "PROVISIONED";
+    std::string info_key = t.table_id() + "/" + mode;
+    if (s.info_key != info_key) {  // re-created under the same name, or billing mode changed
+      if (s.info) table_info_gauge_->Remove(s.info);
+      s.info = &table_info_gauge_->Add(
+          {{"table", name}, {"table_id", t.table_id()}, {"billing_mode", mode}});
+      s.info->Set(1);
+      s.info_key = std::move(info_key);
+    }
     s.read_units->Set(on_demand ? 0 : double(t.provisioned_throughput().read_capacity_units()));
     s.write_units->Set(on_demand ? 0 : double(t.provisioned_throughput().write_capacity_units()));
   }

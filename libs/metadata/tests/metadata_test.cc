@@ -3,12 +3,14 @@
 // leader loss, identical catalogs, a stopped replica catching up by snapshot), and which
 // replica exports which metrics.
 
+#include <map>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -332,7 +334,11 @@ TEST_F(MetadataGroup, OnlyTheServingLeaderExportsCatalogGauges) {
     start(replicas_[i], peers);
   }
   ASSERT_TRUE(eventually([&] { return leader() != nullptr; }, 8s));
-  create("od");
+  meta::v1::CreateTableRequest od;
+  od.mutable_table()->set_name("od");
+  od.mutable_table()->set_billing_mode(meta::v1::BILLING_MODE_PAY_PER_REQUEST);
+  auto od_created = call<meta::v1::CreateTableResponse>(subjects::Subjects::kCreateTable, od);
+  ASSERT_EQ(od_created.status().code(), common::v1::CODE_OK) << od_created.status().message();
   meta::v1::CreateTableRequest req;
   req.mutable_table()->set_name("prov");
   req.mutable_table()->set_billing_mode(meta::v1::BILLING_MODE_PROVISIONED);
@@ -342,8 +348,20 @@ TEST_F(MetadataGroup, OnlyTheServingLeaderExportsCatalogGauges) {
   ASSERT_EQ(created.status().code(), common::v1::CODE_OK) << created.status().message();
   ASSERT_TRUE(eventually([&] { return active("od") && active("prov"); }, 5s));
 
-  auto exports_catalog = [](const metrics::Registry& reg) {
-    return value(reg, "shoal_metadata_partitions", {{"table", "od"}}) == 1.0 &&
+  // One info series per table: name, the table id storage series carry, billing mode.
+  auto info_of = [](const metrics::Registry& reg) {
+    std::map<std::string, std::string> modes;  // table -> billing_mode, if table_id is set
+    for (const auto& m : series(reg, "shoal_metadata_table_info")) {
+      if (m.value != 1.0 || m.labels.at("table_id").rfind('t', 0) != 0) return decltype(modes){};
+      modes[m.labels.at("table")] = m.labels.at("billing_mode");
+    }
+    return modes;
+  };
+  const std::map<std::string, std::string> want_info = {{"od", "PAY_PER_REQUEST"},
+                                                        {"prov", "PROVISIONED"}};
+  auto exports_catalog = [&](const metrics::Registry& reg) {
+    return info_of(reg) == want_info &&
+           value(reg, "shoal_metadata_partitions", {{"table", "od"}}) == 1.0 &&
            value(reg, "shoal_metadata_partitions", {{"table", "prov"}}) == 1.0 &&
            value(reg, "shoal_metadata_table_provisioned_capacity_units",
                  {{"table", "prov"}, {"kind", "read"}}) == 3.0 &&
@@ -357,7 +375,8 @@ TEST_F(MetadataGroup, OnlyTheServingLeaderExportsCatalogGauges) {
   auto exports_nothing = [](const metrics::Registry& reg) {
     for (const char* name :
          {"shoal_metadata_partitions", "shoal_metadata_table_provisioned_capacity_units",
-          "shoal_metadata_nodes_alive", "shoal_metadata_nodes", "shoal_metadata_tables"}) {
+          "shoal_metadata_nodes_alive", "shoal_metadata_nodes", "shoal_metadata_tables",
+          "shoal_metadata_table_info"}) {
       if (!series(reg, name).empty()) return false;
     }
     return true;
@@ -404,7 +423,8 @@ TEST_F(MetadataGroup, OnlyTheServingLeaderExportsCatalogGauges) {
         return l && !value(*l->registry, "shoal_metadata_partitions", {{"table", "prov"}}) &&
                !value(*l->registry, "shoal_metadata_table_provisioned_capacity_units",
                       {{"table", "prov"}, {"kind", "read"}}) &&
-               value(*l->registry, "shoal_metadata_partitions", {{"table", "od"}}) == 1.0;
+               value(*l->registry, "shoal_metadata_partitions", {{"table", "od"}}) == 1.0 &&
+               info_of(*l->registry).size() == 1 && info_of(*l->registry).count("od");
       },
       5s));
 }

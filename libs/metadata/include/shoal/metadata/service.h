@@ -178,12 +178,15 @@ class MetadataService {
   metrics::Family<metrics::Gauge>* nodes_alive_gauge_ = nullptr;
   metrics::Family<metrics::Gauge>* partitions_gauge_ = nullptr;
   metrics::Family<metrics::Gauge>* provisioned_gauge_ = nullptr;
+  metrics::Family<metrics::Gauge>* table_info_gauge_ = nullptr;
   metrics::Family<metrics::Gauge>* leader_gauge_ = nullptr;
   // The catalog series this replica exports (under mu_): empty unless it serves.
   struct TableSeries {
     metrics::Gauge* partitions = nullptr;
     metrics::Gauge* read_units = nullptr;
     metrics::Gauge* write_units = nullptr;
+    metrics::Gauge* info = nullptr;  // {table, table_id, billing_mode} = 1
+    std::string info_key;            // table_id + billing mode the info series carries
   };
   std::map<std::string, TableSeries> table_series_;  // by table name
   struct NodeSeries {
