@@ -16,7 +16,8 @@
 #
 # Settings (environment): SHOAL_RUN_DIR (.run), SHOAL_BUILD_DIR (build), SHOAL_NATS_PORT
 # (4222), SHOAL_PORT (router, 8000), SHOAL_ADMIN_BASE (9100: router +0, metadata +1, storage
-# node N +10+N), SHOAL_PARTITIONS (2), SHOAL_LOG_LEVEL (info); the services themselves read
+# node N +10+N), SHOAL_PARTITIONS (2), SHOAL_LOG_LEVEL (info), SHOAL_STORAGE_ARGS (extra
+# storage-node flags); the services themselves read
 # SHOAL_AUTH (verify|any, router) and SHOAL_ACCESS_KEYS (ID:SECRET,..., metadata; default
 # shoal:shoal-secret).
 set -euo pipefail
@@ -29,6 +30,7 @@ PORT=${SHOAL_PORT:-8000}
 ADMIN=${SHOAL_ADMIN_BASE:-9100}
 PARTITIONS=${SHOAL_PARTITIONS:-2}
 LEVEL=${SHOAL_LOG_LEVEL:-info}
+STORAGE_ARGS=${SHOAL_STORAGE_ARGS:-}  # extra storage-node flags, e.g. --noop-data (bench ceiling)
 ZONES=(zone-a zone-b zone-c)
 ZONE_MODE=${SHOAL_ZONES:-local}
 # netns mode: one /24 per fleet (so e2e and `make run` fleets can coexist), derived from the
@@ -113,7 +115,7 @@ start_node() {
   if [ "$ZONE_MODE" = netns ]; then wrap=(ip netns exec "$(netns_name "$(zone_letter "$n")")"); fi
   launch "storage-n$n" "${wrap[@]}" "$BUILD/services/storage-node/shoal-storage-node" \
     --node-id "n$n" --zone "$zone" --data-dir "$RUN/data/n$n" --nats "$NATS_URL" \
-    --log-level "$LEVEL" --admin-port $((ADMIN + 10 + n))
+    --log-level "$LEVEL" --admin-port $((ADMIN + 10 + n)) $STORAGE_ARGS
 }
 
 start() {

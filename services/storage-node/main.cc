@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
       ->required()->envname("SHOAL_ZONE");
   app.add_option("--data-dir", options.data_dir, "RocksDB directory")->required()->envname("SHOAL_DATA_DIR");
   app.add_flag("--no-sync", no_sync, "do not fsync commits (benchmarks of the CPU path only)");
+  app.add_flag("--noop-data", options.noop_data,
+               "answer data requests at once without storing anything (benchmarks of the "
+               "router and NATS layers only; never for real data)");
   app.add_option("--raft-compact-entries", options.compact_threshold,
                  "compact a replica's Raft log once it holds this many applied entries "
                  "(0 = never)")

@@ -9,6 +9,7 @@
 
 #include "raft_transport.h"
 #include "replica.h"
+#include "shoal/item/item.h"
 #include "shoal/meta/v1/meta.pb.h"
 #include "snapshot.h"
 
@@ -259,6 +260,7 @@ void StorageNode::on_data(nats::MessagePtr msg) {
     return;
   }
   call->reply = DataReply{msg->reply, call->request.op(), received};
+  if (options_.noop_data) return answer_noop(*call);
   caf::actor target;
   {
     std::shared_lock lock(mu_);
@@ -274,6 +276,22 @@ void StorageNode::on_data(nats::MessagePtr msg) {
     return;
   }
   caf::anon_send(target, std::move(call));
+}
+
+void StorageNode::answer_noop(const DataCall& call) {
+  // Reads find one fixed item (the router returns whatever item storage found).
+  static const std::string kValue(100, 'x');
+  storage::v1::DataResponse resp;
+  set_status(resp.mutable_status(), Status::ok());
+  const auto op = call.request.op();
+  if (op == storage::v1::DATA_OP_GET) {
+    item::Item it;
+    it.emplace_back("field0", item::AttributeValue::S(kValue));
+    resp.set_found(true);
+    resp.set_item(item::encode_item(it));
+  }
+  observe_reply(&request_durations_, call.reply);
+  if (!call.reply.subject.empty()) (void)nats_->publish(call.reply.subject, resp.SerializeAsString());
 }
 
 void StorageNode::on_raft(nats::MessagePtr msg) {

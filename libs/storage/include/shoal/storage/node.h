@@ -36,6 +36,8 @@ class actor_system_config;
 
 namespace shoal::storage {
 
+struct DataCall;  // actors.h
+
 struct NodeOptions {
   std::string node_id;
   std::string zone;
@@ -61,6 +63,10 @@ struct NodeOptions {
   // GetApproximateSizes of its data family, on its actor) this often while it applies
   // writes, and ten times less often while idle (compactions still change it).
   std::chrono::milliseconds size_refresh_interval{1000};
+  // Benchmarks of the layers above storage only (bench/, the "ceiling"): answer every data
+  // request at once from the NATS thread, without Raft or RocksDB — writes succeed, reads find
+  // a small fixed item. Never for real data.
+  bool noop_data = false;
 };
 
 // Counters a replica shares with metrics scrapes (read from any thread).
@@ -123,6 +129,7 @@ class StorageNode {
 
  private:
   void on_data(nats::MessagePtr msg);
+  void answer_noop(const DataCall& call);  // NodeOptions::noop_data
   void on_raft(nats::MessagePtr msg);
   void on_admin(nats::MessagePtr msg);
   void on_snapshot_chunk(nats::MessagePtr msg);
