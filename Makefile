@@ -6,7 +6,7 @@ PYTHON ?= python3
 ZONES ?= local   # `make run ZONES=netns`: each zone in its own network namespace (root)
 
 .PHONY: all deps configure build run stop status test unit integration e2e conformance-ddblocal \
-        images k8s-tools chart-test dashboards-test clean
+        images k8s-tools chart-test dashboards-test bench-compare clean
 
 all: build
 
@@ -74,6 +74,17 @@ chart-test: deps k8s-tools
 # Starts a fleet and a real Prometheus, generates load and evaluates every dashboard query.
 dashboards-test: build
 	@SHOAL_BUILD_DIR=$(abspath $(BUILD_DIR)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/dashboards
+
+# Shoal (local fleet, 3 replicas; and its no-op-storage ceiling) against DynamoDB Local,
+# dynalite and moto with the native
+# driver, one system at a time; writes the "Shoal vs peers" section of BENCHMARKS.md. The peers
+# are installed once under .cache/peers/ (scripts/peers.sh). Run it on an idle machine.
+DURATION ?= 20
+RECORDS ?= 20000
+CONNECTIONS ?= 32
+bench-compare: build
+	@$(PYTHON) bench/compare.py --build-dir $(abspath $(BUILD_DIR)) --duration $(DURATION) \
+	  --records $(RECORDS) --connections $(CONNECTIONS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -31,6 +31,9 @@ if [ "${SHOAL_DEPS:-all}" != build ]; then
   # Maven; a java or mvn already on PATH (from any package or none) is used as it is.
   command -v java >/dev/null 2>&1 || DEBS+=(default-jre-headless)
   command -v mvn >/dev/null 2>&1 || DEBS+=(maven)
+  # bench/compare.py's peers: dynalite runs on Node.js (npm registry), moto in a venv.
+  command -v node >/dev/null 2>&1 || DEBS+=(nodejs)
+  command -v npm >/dev/null 2>&1 || DEBS+=(npm)
 fi
 
 missing=()

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <rapidjson/document.h>
 
 #include <atomic>
 #include <csignal>
@@ -41,6 +42,17 @@ shoal::Result<shoal::http::Response> call(const RunOptions& o, std::string_view 
 }
 
 // CreateTable (an existing table is fine), then wait up to 60 s for it to be ACTIVE.
+
+// DescribeTable's Table.TableStatus is ACTIVE (whatever whitespace the server's JSON has).
+bool table_active(const std::string& body) {
+  rapidjson::Document doc;
+  doc.Parse(body.c_str());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("Table")) return false;
+  const auto& t = doc["Table"];
+  return t.IsObject() && t.HasMember("TableStatus") && t["TableStatus"].IsString() &&
+         std::string_view(t["TableStatus"].GetString()) == "ACTIVE";
+}
+
 bool create_table(const RunOptions& o) {
   auto r = call(o, "CreateTable", shoal::bench::create_table_body(o.table));
   if (!r.ok()) {
@@ -55,9 +67,7 @@ bool create_table(const RunOptions& o) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < until) {
     auto d = call(o, "DescribeTable", shoal::bench::describe_table_body(o.table));
-    if (d.ok() && d->status == 200 && d->body.find("\"TableStatus\":\"ACTIVE\"") != std::string::npos) {
-      return true;
-    }
+    if (d.ok() && d->status == 200 && table_active(d->body)) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   std::cerr << "table " << o.table << " did not become ACTIVE within 60 s\n";
