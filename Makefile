@@ -76,9 +76,9 @@ dashboards-test: build
 	@SHOAL_BUILD_DIR=$(abspath $(BUILD_DIR)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/dashboards
 
 # Shoal (local fleet, 3 replicas; and its no-op-storage ceiling) against DynamoDB Local,
-# dynalite and moto with the native
-# driver, one system at a time; writes the "Shoal vs peers" section of BENCHMARKS.md. The peers
-# are installed once under .cache/peers/ (scripts/peers.sh). Run it on an idle machine.
+# dynalite and moto with the native driver, one system at a time; writes the "Shoal vs peers"
+# section of BENCHMARKS.md. The peers are installed once under .cache/peers/
+# (scripts/peers.sh). Run it on an idle machine.
 DURATION ?= 20
 RECORDS ?= 20000
 CONNECTIONS ?= 32
