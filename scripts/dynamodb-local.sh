@@ -13,6 +13,8 @@
 # Settings (environment): DDB_LOCAL_VERSION (3.3.1), DDB_LOCAL_PORT (18001 when no PORT given),
 # DDB_LOCAL_JAVA_OPTS (-Xmx512m).
 set -euo pipefail
+# shellcheck source=lib/daemon.sh
+source "$(dirname "$0")/lib/daemon.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VERSION=${DDB_LOCAL_VERSION:-3.3.1}
@@ -65,25 +67,15 @@ EOF
   touch "$CACHE/.complete"
 }
 
-answers() {  # DynamoDB Local answers any POST; a 400 with a JSON error body is an answer.
-  local auth="AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/dynamodb/aws4_request"
-  auth+=", SignedHeaders=host, Signature=00"
-  curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/" \
-    -H 'Content-Type: application/x-amz-json-1.0' \
-    -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
-    -H "Authorization: $auth" -d '{}' 2>/dev/null | grep -qE '^[24]'
-}
-
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
 start() {
   fetch
   mkdir -p "$RUN"
-  if running; then
+  if daemon_running "$PIDFILE"; then
     echo "dynamodb-local: already running on :$PORT (pid $(cat "$PIDFILE"))"
     return
   fi
-  if answers; then
+  if dynamodb_answers "$PORT"; then
     echo "dynamodb-local: something else already answers on :$PORT" >&2
     exit 1
   fi
@@ -99,30 +91,12 @@ start() {
     "$main" \
     -inMemory -sharedDb -disableTelemetry -port "$PORT" >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
-  local i=0
-  until answers; do
-    i=$((i + 1))
-    if ! running || [ $i -gt 600 ]; then
-      echo "dynamodb-local: did not come up on :$PORT; last lines of $LOG:" >&2
-      tail -n 30 "$LOG" >&2
-      stop >/dev/null
-      exit 1
-    fi
-    sleep 0.1
-  done
+  daemon_wait_up dynamodb-local "$PORT" "$PIDFILE" "$LOG"
   echo "dynamodb-local: $VERSION up at http://127.0.0.1:$PORT (pid $(cat "$PIDFILE"), log $LOG)"
 }
 
 stop() {
-  if [ -f "$PIDFILE" ]; then
-    local pid; pid=$(cat "$PIDFILE")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$PIDFILE"
-  fi
+  daemon_stop "$PIDFILE"
   echo "dynamodb-local: stopped (:$PORT)"
 }
 

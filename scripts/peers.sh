@@ -9,8 +9,8 @@
 #   scripts/peers.sh version PEER        # the installed version
 #
 # PEER is one of:
-#   dynamodb-local  Amazon's emulator (Java; jar fetched from Maven Central by
-#                   scripts/dynamodb-local.sh into .cache/dynamodb-local/). Run with -inMemory
+#   dynamodb-local  Amazon's emulator, fetched (Maven Central, into .cache/dynamodb-local/) and
+#                   run by scripts/dynamodb-local.sh, its files under .run/ddb-local/: -inMemory
 #                   (no SQLite file on disk) and -sharedDb (one database for every credential /
 #                   region, so no per-client database is opened), -disableTelemetry; never
 #                   -delayTransientStatuses (it adds delays). AWS documents no JVM tuning; we
@@ -26,12 +26,13 @@
 # PID files and logs: .run/peers/PEER-PORT.{pid,log}. Needs java + mvn (dynamodb-local), node +
 # npm (dynalite), python3 with venv (moto); Debian nodejs/npm are installed when missing.
 set -euo pipefail
+# shellcheck source=lib/daemon.sh
+source "$(dirname "$0")/lib/daemon.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE="$ROOT/.cache/peers"
 RUN="$ROOT/.run/peers"
 DDB_LOCAL_VERSION=${DDB_LOCAL_VERSION:-3.3.1}
-DDB_LIB="$ROOT/.cache/dynamodb-local/$DDB_LOCAL_VERSION/lib"
 PYTHON=${PYTHON:-python3}
 
 usage() { echo "usage: $0 start|stop|status PEER PORT | install|version PEER  (PEER: dynamodb-local|dynalite|moto)" >&2; exit 2; }
@@ -42,6 +43,10 @@ case "$PEER" in dynamodb-local|dynalite|moto) ;; *) echo "peers: unknown peer '$
 case "$CMD" in start|stop|status) [ -n "$PORT" ] || usage ;; esac
 PIDFILE="$RUN/$PEER-$PORT.pid"
 LOG="$RUN/$PEER-$PORT.log"
+if [ "$PEER" = dynamodb-local ]; then  # started by scripts/dynamodb-local.sh, with its files
+  PIDFILE="$ROOT/.run/ddb-local/ddb-local-$PORT.pid"
+  LOG="$ROOT/.run/ddb-local/ddb-local-$PORT.log"
+fi
 
 ensure_node() {
   if command -v node >/dev/null && command -v npm >/dev/null; then return; fi
@@ -89,36 +94,22 @@ version() {
   esac
 }
 
-answers() {  # any HTTP answer (2xx or 4xx) to a DynamoDB ListTables
-  local auth="AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/dynamodb/aws4_request"
-  auth+=", SignedHeaders=host, Signature=00"
-  curl -s -m 2 -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/" \
-    -H 'Content-Type: application/x-amz-json-1.0' \
-    -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
-    -H "Authorization: $auth" -d '{}' 2>/dev/null | grep -qE '^[24]'
-}
-
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+running() { daemon_running "$PIDFILE"; }
 
 start() {
   install_peer
   mkdir -p "$RUN"
+  if [ "$PEER" = dynamodb-local ]; then
+    DDB_LOCAL_JAVA_OPTS=${PEERS_DDB_LOCAL_JAVA_OPTS:--Xms1g -Xmx1g} \
+      DDB_LOCAL_VERSION=$DDB_LOCAL_VERSION bash "$ROOT/scripts/dynamodb-local.sh" start "$PORT"
+    return
+  fi
   if running; then echo "peers: $PEER already running on :$PORT (pid $(cat "$PIDFILE"))"; return; fi
   if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
     echo "peers: port $PORT is already in use (address already in use)" >&2; exit 1
   fi
   : >"$LOG"
   case "$PEER" in
-    dynamodb-local)
-      local main=software.amazon.dynamodb.services.local.main.ServerRunner
-      case "$DDB_LOCAL_VERSION" in 1.*|2.*) main=com.amazonaws.services.dynamodbv2.local.main.ServerRunner ;; esac
-      # Its working directory gets dynamodb-local-metadata.json.
-      mkdir -p "$RUN/ddb-local-$PORT"
-      # shellcheck disable=SC2086  # split into words on purpose
-      (cd "$RUN/ddb-local-$PORT" && exec nohup java ${PEERS_DDB_LOCAL_JAVA_OPTS:--Xms1g -Xmx1g} \
-         -Djava.library.path="$DDB_LIB" -Dsqlite4java.library.path="$DDB_LIB" -cp "$DDB_LIB/*" \
-         "$main" -inMemory -sharedDb -disableTelemetry -port "$PORT") >>"$LOG" 2>&1 &
-      ;;
     dynalite)
       nohup node "$CACHE/dynalite/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$PORT" \
         --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 >>"$LOG" 2>&1 &
@@ -128,30 +119,12 @@ start() {
       ;;
   esac
   echo $! >"$PIDFILE"
-  local i=0
-  until answers; do
-    i=$((i + 1))
-    if ! running || [ $i -gt 600 ]; then
-      echo "peers: $PEER did not come up on :$PORT; last lines of $LOG:" >&2
-      tail -n 30 "$LOG" >&2
-      stop >/dev/null
-      exit 1
-    fi
-    sleep 0.1
-  done
+  daemon_wait_up "peers: $PEER" "$PORT" "$PIDFILE" "$LOG"
   echo "peers: $(version) up at http://127.0.0.1:$PORT (pid $(cat "$PIDFILE"), log $LOG)"
 }
 
 stop() {
-  if [ -f "$PIDFILE" ]; then
-    local pid; pid=$(cat "$PIDFILE")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$PIDFILE"
-  fi
+  daemon_stop "$PIDFILE"
   echo "peers: $PEER stopped (:$PORT)"
 }
 
