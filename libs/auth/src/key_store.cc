@@ -35,6 +35,29 @@ std::optional<std::string> KeyStore::secret(std::string_view access_key_id) cons
   return it->second;
 }
 
+std::optional<Digest> KeyStore::signing_key(std::string_view access_key_id,
+                                            std::string_view date, std::string_view region,
+                                            std::string_view service) const {
+  auto map = snapshot();
+  auto it = map->find(access_key_id);
+  if (it == map->end()) return std::nullopt;
+  const std::string& secret = it->second;
+  std::string scope;
+  scope.reserve(access_key_id.size() + date.size() + region.size() + service.size() + 3);
+  scope.append(access_key_id).append("/").append(date).append("/").append(region).append("/").append(
+      service);
+  {
+    std::lock_guard lock(derived_mu_);
+    auto d = derived_.find(scope);
+    if (d != derived_.end() && d->second.secret == secret) return d->second.key;
+  }
+  const Digest key = auth::signing_key(secret, date, region, service);
+  std::lock_guard lock(derived_mu_);
+  if (derived_.size() >= kMaxDerived) derived_.clear();
+  derived_.insert_or_assign(std::move(scope), Derived{secret, key});
+  return key;
+}
+
 size_t KeyStore::size() const { return snapshot()->size(); }
 
 }  // namespace shoal::auth

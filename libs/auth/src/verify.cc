@@ -134,8 +134,8 @@ std::optional<api::ApiError> verify(const http::Request& req, const KeyStore& ke
   if (bad.region || bad.service || bad.terminator || bad.date) return errors::bad_scope(bad);
 
   // 6. The key, then the signature.
-  const std::optional<std::string> secret = keys.secret(key_id);
-  if (!secret) return errors::unrecognized_client();
+  const std::optional<Digest> key = keys.signing_key(key_id, scope_date, region, service);
+  if (!key) return errors::unrecognized_client();
 
   const std::string body_hash = sha256_hex(req.body);
   const std::string_view content_sha = trim(req.header("x-amz-content-sha256"));
@@ -143,9 +143,8 @@ std::optional<api::ApiError> verify(const http::Request& req, const KeyStore& ke
   const std::string scope(credential.substr(key_id.size() + 1));
   const std::string sts =
       string_to_sign(amz_date, scope, canonical_request(req, a.signed_headers, payload_hash));
-  const Digest key = signing_key(*secret, scope_date, region, service);
   const std::string expected =
-      hex(hmac_sha256(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()),
+      hex(hmac_sha256(std::string_view(reinterpret_cast<const char*>(key->data()), key->size()),
                       sts));
   bool ok = same_hex(expected, a.signature);
   // A declared payload hash must be the body's: otherwise a signed header would vouch for any

@@ -400,6 +400,32 @@ TEST(KeyStoreTest, ReplacePutLookup) {
   EXPECT_EQ(keys.size(), 1u);
 }
 
+TEST(KeyStoreTest, DerivedSigningKeysFollowTheSecret) {
+  KeyStore keys(std::vector<Credentials>{{"a", "s1"}});
+  EXPECT_FALSE(keys.signing_key("nobody", "20260101", "us-east-1", "dynamodb"));
+  const auto k1 = keys.signing_key("a", "20260101", "us-east-1", "dynamodb");
+  ASSERT_TRUE(k1);
+  EXPECT_EQ(*k1, signing_key("s1", "20260101", "us-east-1", "dynamodb"));
+  // Same scope again: the cached key, still equal to a fresh derivation.
+  EXPECT_EQ(keys.signing_key("a", "20260101", "us-east-1", "dynamodb"), k1);
+  // Another day / region / service: another key.
+  EXPECT_EQ(*keys.signing_key("a", "20260102", "us-east-1", "dynamodb"),
+            signing_key("s1", "20260102", "us-east-1", "dynamodb"));
+  EXPECT_EQ(*keys.signing_key("a", "20260101", "eu-west-1", "dynamodb"),
+            signing_key("s1", "20260101", "eu-west-1", "dynamodb"));
+  // A rotated secret is never answered with the key derived from the old one.
+  keys.put({"a", "s2"});
+  EXPECT_EQ(*keys.signing_key("a", "20260101", "us-east-1", "dynamodb"),
+            signing_key("s2", "20260101", "us-east-1", "dynamodb"));
+  keys.replace({{"b", "s3"}});
+  EXPECT_FALSE(keys.signing_key("a", "20260101", "us-east-1", "dynamodb"));
+  // Past the bound the cache starts over and stays correct.
+  for (size_t i = 0; i < KeyStore::kMaxDerived + 10; ++i) {
+    const std::string day = "2026" + std::to_string(100000 + i);
+    ASSERT_EQ(*keys.signing_key("b", day, "r", "dynamodb"), signing_key("s3", day, "r", "dynamodb"));
+  }
+}
+
 TEST(KeyStoreTest, ConcurrentReadersAndWriters) {
   KeyStore keys(std::vector<Credentials>{{"k", "v0"}});
   std::atomic<bool> stop{false};

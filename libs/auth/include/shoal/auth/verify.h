@@ -38,14 +38,28 @@ class KeyStore {
   // Adds one key, or replaces its secret.
   void put(Credentials credentials);
   std::optional<std::string> secret(std::string_view access_key_id) const;
+  // The SigV4 signing key of `access_key_id` for one credential scope (day, region, service),
+  // or nullopt for an unknown key. Derived keys are cached (four HMACs saved per request: a
+  // client signs a whole day with one scope); an entry is used only while the key's secret is
+  // unchanged, and the cache is emptied past kMaxDerived entries.
+  std::optional<Digest> signing_key(std::string_view access_key_id, std::string_view date,
+                                    std::string_view region, std::string_view service) const;
   size_t size() const;
+
+  static constexpr size_t kMaxDerived = 4096;
 
  private:
   using Map = std::map<std::string, std::string, std::less<>>;
+  struct Derived {
+    std::string secret;  // the secret the key was derived from
+    Digest key;
+  };
   std::shared_ptr<const Map> snapshot() const;
 
   mutable std::mutex mu_;
   std::shared_ptr<const Map> secrets_ = std::make_shared<const Map>();
+  mutable std::mutex derived_mu_;
+  mutable std::map<std::string, Derived, std::less<>> derived_;  // "id/date/region/service"
 };
 
 struct VerifyOptions {
