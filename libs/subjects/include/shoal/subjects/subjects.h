@@ -50,6 +50,7 @@ class Subjects {
 
   // Periodic per-partition stats for the autoscaler.
   std::string stats(std::string_view node_id) const { return cat(".stats.", node_id); }
+  std::string stats_wildcard() const { return p_ + ".stats.*"; }
 
   // Change data capture (JetStream stream SHOAL_CDC).
   std::string cdc(std::string_view table_id, std::string_view partition_id) const {
@@ -68,6 +69,9 @@ class Subjects {
   static constexpr std::string_view kTagResource = "TagResource";
   static constexpr std::string_view kUntagResource = "UntagResource";
   static constexpr std::string_view kListTagsOfResource = "ListTagsOfResource";
+  static constexpr std::string_view kSplitPartition = "SplitPartition";
+  static constexpr std::string_view kMoveReplica = "MoveReplica";
+  static constexpr std::string_view kDrainNode = "DrainNode";
 
   // The operation name of a meta_rpc() subject ("" if it is not one).
   std::string_view meta_op(std::string_view subject) const {
