@@ -17,6 +17,7 @@ std::string_view op_name(storage::v1::AdminOp op) {
     case storage::v1::ADMIN_OP_ADD_LEARNER: return "add-learner";
     case storage::v1::ADMIN_OP_PROMOTE: return "promote";
     case storage::v1::ADMIN_OP_REMOVE_PEER: return "remove-peer";
+    case storage::v1::ADMIN_OP_SPLIT: return "split";
     default: return "?";
   }
 }
@@ -35,7 +36,11 @@ void reply(ReplicaState& st, const std::string& subject, const Status& s) {
 
 void finish(ReplicaState& st, const Status& s) {
   auto& op = *st.membership;
-  if (s.is_ok()) {
+  if (op.request.op() == storage::v1::ADMIN_OP_SPLIT) {
+    spdlog::info("replica {}: split at {:016x} into {}: {}", st.partition_id,
+                 op.request.split_hash(), op.request.new_partition_id(),
+                 s.is_ok() ? "applied" : s.to_string());
+  } else if (s.is_ok()) {
     spdlog::info("replica {}: {} of raft id {} ({}) committed", st.partition_id,
                  op_name(op.request.op()), op.request.peer().raft_id(),
                  op.request.peer().node_id());
@@ -67,6 +72,40 @@ void wait_settled(ReplicaState& st) {
   op.index = st.raft->last_conf_change_index();
   op.term = st.raft->term_at(op.index);
   if (op.index <= st.raft->commit_index()) finish(st, Status::ok());
+}
+
+// A split: answered OK at once if it is already applied here, else its entry is proposed and
+// answered once this leader applied it.
+void propose_split(ReplicaState& st) {
+  auto& op = *st.membership;
+  const auto& d = st.record.replica();
+  const uint64_t m = op.request.split_hash();
+  const std::string& child = op.request.new_partition_id();
+  if (child.empty() || child == st.partition_id) {
+    return finish(st, invalid_argument("split of " + st.partition_id + " without a new partition id"));
+  }
+  std::string raw;
+  if (m != 0 && d.hash_hi() + 1 == m &&
+      st.env->store->get(st.env->meta_cf, meta_key(child), &raw).is_ok()) {
+    return finish(st, Status::ok());  // done before (a retry)
+  }
+  if (m <= d.hash_lo() || m > d.hash_hi()) {
+    return finish(st, invalid_argument("split hash outside the range of " + st.partition_id));
+  }
+  if (!st.raft->conf_state().learners.empty()) {
+    return finish(st, failed_precondition("a membership change of " + st.partition_id +
+                                          " is under way"));
+  }
+  storage::v1::LogEntry le;
+  le.mutable_split()->set_split_hash(m);
+  le.mutable_split()->set_new_partition_id(child);
+  auto r = st.raft->propose(le.SerializeAsString());
+  if (!r.ok()) return finish(st, proposal_status(r.status()));
+  op.apply_stage = true;
+  op.index = r->index;
+  op.term = r->term;
+  spdlog::info("replica {}: split at {:016x} into {} proposed at {}", st.partition_id, m, child,
+               r->index);
 }
 
 // Takes the next step of the change in progress: answers it, or proposes an entry.
@@ -114,6 +153,8 @@ void next_step(ReplicaState& st) {
       if (!voter && !learner) return wait_settled(st);
       cc.type = raft::ConfChange::Type::kRemove;
       break;
+    case storage::v1::ADMIN_OP_SPLIT:
+      return propose_split(st);
     default:
       return finish(st, invalid_argument("not a membership op"));
   }
@@ -136,11 +177,14 @@ void handle_membership(ReplicaState& st, const MembershipCallPtr& call) {
     return reply(st, call->reply_subject,
                  unavailable("a membership change of " + st.partition_id + " is in progress"));
   }
-  if (call->request.peer().raft_id() == 0) {
+  if (call->request.op() != storage::v1::ADMIN_OP_SPLIT && call->request.peer().raft_id() == 0) {
     return reply(st, call->reply_subject, invalid_argument("membership change without a raft id"));
   }
-  st.membership = ReplicaState::MembershipOp{call->request, call->reply_subject, false, 0, 0,
-                                             st.env->membership_wait_ticks};
+  ReplicaState::MembershipOp op;
+  op.request = call->request;
+  op.reply_subject = call->reply_subject;
+  op.ticks_left = st.env->membership_wait_ticks;
+  st.membership = std::move(op);
   next_step(st);
 }
 
@@ -152,6 +196,10 @@ void check_membership(ReplicaState& st) {
     if (node.term_at(op.index) != op.term) {
       return finish(st, unavailable("membership entry of " + st.partition_id +
                                     " superseded by a new leader; retry"));
+    }
+    if (op.apply_stage) {
+      if (node.applied_index() < op.index) return;
+      return finish(st, Status::ok());
     }
     if (!op.directory_stage) return finish(st, Status::ok());
     // The conf change goes out once this leader itself knows where the member is.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <future>
+#include <set>
 #include <string_view>
 
 #include "raft_transport.h"
@@ -159,6 +160,7 @@ Status StorageNode::start() {
   auto meta = store_->create_family(kMetaFamily);
   if (!meta.ok()) return meta.status();
   meta_cf_ = *meta;
+  families_ = std::make_unique<FamilyRefs>();
   committer_ = std::make_unique<store::GroupCommitter>(store_.get(), options_.sync);
   outbox_ = std::make_unique<RaftOutbox>(nats_, subjects_, options_.node_id);
   snapshot_sender_ = std::make_unique<SnapshotSender>(store_.get(), nats_, subjects_,
@@ -193,6 +195,7 @@ Status StorageNode::start() {
     records.push_back(std::move(r));
   }
   collect_stale_families(records);
+  for (const auto& r : records) families_->add(record_family(r), r.replica().partition_id());
   for (const auto& r : records) {
     SHOAL_RETURN_IF_ERROR(open_replica(r.replica(), /*create=*/false));
   }
@@ -325,8 +328,9 @@ void StorageNode::tick_loop() {
   }
 }
 
-Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool create) {
-  const std::string& pid = d.partition_id();
+Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool create,
+                                 const std::string& existing) {
+  const std::string& pid = existing.empty() ? d.partition_id() : existing;
   {
     std::shared_lock lock(mu_);
     if (replicas_.count(pid)) return Status::ok();  // idempotent
@@ -337,6 +341,19 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
   env->committer = committer_.get();
   env->outbox = outbox_.get();
   env->snapshots = snapshot_sender_.get();
+  env->families = families_.get();
+  env->open_child = [this](const std::string& child, bool campaign) {
+    if (Status s = open_replica(storage::v1::ReplicaDescriptor(), /*create=*/false, child);
+        !s.is_ok()) {
+      spdlog::error("storage {}: opening split child {}: {}", options_.node_id, child, s.to_string());
+      return;
+    }
+    if (!campaign) return;
+    std::shared_lock lock(mu_);
+    if (auto it = replicas_.find(child); it != replicas_.end()) {
+      caf::anon_send(it->second->actor, campaign_atom_v);
+    }
+  };
   env->election_ticks = options_.election_ticks;
   env->tick_interval = options_.tick_interval;
   env->compact_threshold = options_.compact_threshold;
@@ -383,6 +400,7 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
   auto cf = store_->create_family(record_family(env->record));
   if (!cf.ok()) return cf.status();
   env->data_cf = *cf;
+  families_->add((*cf)->name(), pid);
   if (fresh) {
     store::Batch b;
     b.put(meta_cf_, meta_key(pid), env->record.SerializeAsString());
@@ -486,10 +504,23 @@ Status StorageNode::drop_replica(const std::string& pid) {
     drained.get_future().wait();
     remove_replica_series(*replica);
   }
-  // The data family (whichever generation) and any staged image.
+  // Its data family goes once no split sibling uses it (else only its range is deleted from
+  // it); its staged images and unused families of its own go too.
+  std::string raw;
+  if (store_->get(meta_cf_, meta_key(pid), &raw).is_ok()) {
+    storage::v1::ReplicaRecord record;
+    if (record.ParseFromString(raw)) {
+      if (auto cf = store_->family(record_family(record))) {
+        release_family(*store_, *families_, cf, pid, record.replica().hash_lo(),
+                       record.replica().hash_hi());
+      }
+    }
+  }
   for (const auto& name : store_->family_names()) {
     bool staging = false;
-    if (family_partition(name, &staging) == pid) SHOAL_RETURN_IF_ERROR(store_->drop_family(name));
+    if (family_partition(name, &staging) == pid && !families_->used(name)) {
+      SHOAL_RETURN_IF_ERROR(store_->drop_family(name));
+    }
   }
   store::Batch b;
   b.erase_range(log_cf_, pid + "/", log_prefix_end(pid));
@@ -504,15 +535,18 @@ Status StorageNode::drop_replica(const std::string& pid) {
 // Families no record names: staged images of unfinished or uninstalled transfers, and the old
 // data family of an install that crashed before dropping it.
 void StorageNode::collect_stale_families(const std::vector<storage::v1::ReplicaRecord>& records) {
-  std::unordered_map<std::string, std::string> current;  // partition -> its data family
-  for (const auto& r : records) current[r.replica().partition_id()] = record_family(r);
+  std::set<std::string> named;      // families some record uses (split siblings share one)
+  std::set<std::string> recorded;   // partitions with a record
+  for (const auto& r : records) {
+    named.insert(record_family(r));
+    recorded.insert(r.replica().partition_id());
+  }
   for (const auto& name : store_->family_names()) {
     bool staging = false;
     const std::string pid = family_partition(name, &staging);
-    if (pid.empty()) continue;
-    auto it = current.find(pid);
-    // A plain family without a record is left alone (as before: a replica being opened).
-    const bool stale = it == current.end() ? staging : it->second != name;
+    if (pid.empty() || named.count(name)) continue;
+    // A plain family of a partition without a record is left alone (a replica being opened).
+    const bool stale = staging || recorded.count(pid);
     if (!stale) continue;
     spdlog::info("storage {}: dropping stale family {}", options_.node_id, name);
     if (Status s = store_->drop_family(name); !s.is_ok()) {
@@ -564,12 +598,14 @@ void StorageNode::on_admin(nats::MessagePtr msg) {
           out->set_snapshot_index(c.snapshot_index.load());
           out->set_snapshots_sent(c.snapshots_sent.load());
           out->set_snapshots_installed(c.snapshots_installed.load());
+          out->set_size_bytes(c.size_bytes.load());
         }
         break;
       }
       case storage::v1::ADMIN_OP_ADD_LEARNER:
       case storage::v1::ADMIN_OP_PROMOTE:
-      case storage::v1::ADMIN_OP_REMOVE_PEER: {
+      case storage::v1::ADMIN_OP_REMOVE_PEER:
+      case storage::v1::ADMIN_OP_SPLIT: {
         // The replica actor answers once the change is committed (or refused).
         caf::actor target;
         {
@@ -596,9 +632,55 @@ void StorageNode::on_admin(nats::MessagePtr msg) {
   if (!msg->reply.empty()) (void)nats_->respond(*msg, resp.SerializeAsString());
 }
 
+void StorageNode::publish_stats(std::chrono::milliseconds interval) {
+  meta::v1::NodeStats stats;
+  stats.set_node_id(options_.node_id);
+  stats.set_zone(options_.zone);
+  stats.set_epoch_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count());
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [pid, r] : replicas_) {
+      auto& c = *r->env->counters;
+      const auto group = c.get_group();
+      auto* p = stats.add_partitions();
+      p->set_table_id(group.descriptor.table_id());
+      p->set_partition_id(pid);
+      p->set_hash_lo(group.descriptor.hash_lo());
+      p->set_hash_hi(group.descriptor.hash_hi());
+      p->set_leader(c.leader.load());
+      p->set_size_bytes(c.size_bytes.load());
+      p->set_item_count(c.items.load());
+      p->set_read_units_x10(c.read_units_x10.exchange(0));
+      p->set_write_units_x10(c.write_units_x10.exchange(0));
+      p->set_interval_ms(static_cast<uint64_t>(interval.count()));
+      std::map<uint64_t, uint32_t> counts;
+      for (uint64_t h : c.take_sample()) ++counts[h];
+      for (const auto& [h, n] : counts) {
+        auto* k = p->add_key_sample();
+        k->set_hash(h);
+        k->set_count(n);
+      }
+      uint32_t learners = 0;
+      for (const auto& peer : group.peers) learners += peer.learner();
+      p->set_learners(learners);
+    }
+  }
+  (void)nats_->publish(subjects_.stats(options_.node_id), stats.SerializeAsString());
+}
+
 void StorageNode::heartbeat_loop() {
   bool registered = false;
+  auto last_stats = std::chrono::steady_clock::now();
   while (!stopping_) {
+    if (options_.stats_interval.count() > 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_stats >= options_.stats_interval) {
+        publish_stats(std::chrono::duration_cast<std::chrono::milliseconds>(now - last_stats));
+        last_stats = now;
+      }
+    }
     meta::v1::HeartbeatRequest hb;
     hb.mutable_node()->set_node_id(options_.node_id);
     hb.mutable_node()->set_zone(options_.zone);

@@ -111,9 +111,9 @@ Status exhausted(const rocksdb::Iterator& it, Page* page, const char* what) {
   return Status::ok();
 }
 
-Status scan(const ReplicaEnv& env, const storage::v1::DataRequest& req,
-            storage::v1::DataResponse* resp) {
-  const auto& d = env.record.replica();
+Status scan(const ReplicaEnv& env, const storage::v1::ReplicaDescriptor& d,
+            const storage::v1::DataRequest& req, storage::v1::DataResponse* resp) {
+  resp->set_range_hi(d.hash_hi());
   uint64_t hi = std::min(req.hash_hi(), d.hash_hi());
   std::string start;
   put_be64(&start, req.hash());
@@ -199,9 +199,9 @@ Status query(const ReplicaEnv& env, const storage::v1::DataRequest& req,
 
 }  // namespace
 
-Status read_range(const ReplicaEnv& env, const storage::v1::DataRequest& req,
-                  storage::v1::DataResponse* resp) {
-  return req.op() == storage::v1::DATA_OP_SCAN ? scan(env, req, resp) : query(env, req, resp);
+Status read_range(const ReplicaEnv& env, const storage::v1::ReplicaDescriptor& d,
+                  const storage::v1::DataRequest& req, storage::v1::DataResponse* resp) {
+  return req.op() == storage::v1::DATA_OP_SCAN ? scan(env, d, req, resp) : query(env, req, resp);
 }
 
 }  // namespace shoal::storage

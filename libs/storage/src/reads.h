@@ -6,7 +6,9 @@
 
 namespace shoal::storage {
 
-Status read_range(const ReplicaEnv& env, const storage::v1::DataRequest& req,
-                  storage::v1::DataResponse* resp);
+// `d`: the replica's descriptor as applied now (a split narrows its range). SCAN answers
+// carry range_hi = d.hash_hi.
+Status read_range(const ReplicaEnv& env, const storage::v1::ReplicaDescriptor& d,
+                  const storage::v1::DataRequest& req, storage::v1::DataResponse* resp);
 
 }  // namespace shoal::storage

@@ -134,6 +134,79 @@ Status decide_write(const storage::v1::DataRequest& req, const std::optional<std
 
 }  // namespace
 
+void ReplicaCounters::sample_key(uint64_t hash) {
+  std::lock_guard lock(sample_mu);
+  ++sampled;
+  if (sample.size() < kSampleSize) {
+    sample.push_back(hash);
+    return;
+  }
+  // Reservoir sampling: each request seen so far has the same chance to be in the sample.
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  const uint64_t slot = rng % sampled;
+  if (slot < kSampleSize) sample[slot] = hash;
+}
+
+std::vector<uint64_t> ReplicaCounters::take_sample() {
+  std::lock_guard lock(sample_mu);
+  sampled = 0;
+  return std::exchange(sample, {});
+}
+
+void FamilyRefs::add(const std::string& family, const std::string& partition_id) {
+  std::lock_guard lock(mu_);
+  users_[family].insert(partition_id);
+}
+
+bool FamilyRefs::release(const std::string& family, const std::string& partition_id) {
+  std::lock_guard lock(mu_);
+  auto it = users_.find(family);
+  if (it == users_.end()) return true;
+  it->second.erase(partition_id);
+  if (!it->second.empty()) return false;
+  users_.erase(it);
+  return true;
+}
+
+bool FamilyRefs::used(const std::string& family) const {
+  std::lock_guard lock(mu_);
+  auto it = users_.find(family);
+  return it != users_.end() && !it->second.empty();
+}
+
+std::string range_begin_key(uint64_t lo) {
+  std::string k;
+  put_be64(&k, lo);
+  return k;
+}
+
+std::string range_end_key(uint64_t hi) {
+  // Past hash 2^64-1: every storage key (8-byte hash, then a 4-byte length below 2^24)
+  // sorts before nine 0xff bytes.
+  if (hi == ~0ull) return std::string(9, '\xff');
+  return range_begin_key(hi + 1);
+}
+
+void release_family(store::Store& store, FamilyRefs& refs, const store::CfPtr& cf,
+                    const std::string& partition_id, uint64_t lo, uint64_t hi) {
+  const std::string name = cf->name();
+  if (refs.release(name, partition_id)) {
+    if (Status s = store.drop_family(name); !s.is_ok()) {
+      spdlog::warn("replica {}: dropping family {}: {}", partition_id, name, s.to_string());
+    }
+    return;
+  }
+  store::Batch b;
+  b.erase_range(cf, range_begin_key(lo), range_end_key(hi));
+  if (Status s = store.write(b, /*sync=*/false); !s.is_ok()) {
+    // Left behind, the items are invisible (every read is bounded by a replica's range).
+    spdlog::warn("replica {}: deleting its range from shared family {}: {}", partition_id, name,
+                 s.to_string());
+  }
+}
+
 std::string log_key(const std::string& partition_id, uint64_t index) {
   std::string k = partition_id;
   k.push_back('/');
@@ -237,18 +310,30 @@ void respond_not_leader(const ReplicaState& st, const DataReply& to,
   respond(*st.env, to, resp);
 }
 
+// Tenths of read units for `bytes` read (4 KB units, at least one; half if eventually
+// consistent).
+uint64_t read_units_x10(uint64_t bytes, bool consistent) {
+  const uint64_t units = std::max<uint64_t>(1, (bytes + 4095) / 4096);
+  return units * (consistent ? 10 : 5);
+}
+
 void serve_read(ReplicaState& st, const DataCall& call) {
   auto& env = *st.env;
   const auto& req = call.request;
   env.counters->reads.fetch_add(1, std::memory_order_relaxed);
+  env.counters->sample_key(req.hash());
   storage::v1::DataResponse resp;
   if (req.op() == storage::v1::DATA_OP_QUERY || req.op() == storage::v1::DATA_OP_SCAN) {
-    Status s = read_range(env, req, &resp);
+    Status s = read_range(env, st.record.replica(), req, &resp);
     set_status(resp.mutable_status(), s);
+    env.counters->read_units_x10.fetch_add(read_units_x10(resp.scanned_bytes(), req.consistent_read()),
+                                           std::memory_order_relaxed);
     return respond(env, call.reply, resp);
   }
   std::string value;
   Status s = env.store->get(env.data_cf, item::storage_key(req.hash(), req.pk(), req.sk()), &value);
+  env.counters->read_units_x10.fetch_add(read_units_x10(value.size(), req.consistent_read()),
+                                         std::memory_order_relaxed);
   if (s.is_ok()) {
     resp.set_found(true);
     resp.set_item(std::move(value));
@@ -321,11 +406,11 @@ void refresh_size(ReplicaState& st, int due_ticks) {
   if (applied == st.size_applied && ++st.size_idle < 10) return;
   st.size_idle = 0;
   st.size_applied = applied;
-  // Storage keys start with the 8-byte hash and a 4-byte length below 2^24: all of them sort
-  // before nine 0xff bytes.
-  static const std::string kEnd(9, '\xff');
-  env.counters->size_bytes.store(env.store->approximate_size(env.data_cf, "", kEnd),
-                                 std::memory_order_relaxed);
+  const auto& d = st.record.replica();
+  env.counters->size_bytes.store(
+      env.store->approximate_size(env.data_cf, range_begin_key(d.hash_lo()),
+                                  range_end_key(d.hash_hi())),
+      std::memory_order_relaxed);
 }
 
 // After every input to the Raft node: notice leadership changes.
@@ -358,6 +443,83 @@ void check_role(ReplicaState& st) {
 
 void propose_write(Self self, const DataCallPtr& call);
 void drive(Self self);
+
+uint64_t key_hash(std::string_view storage_key) {
+  uint64_t h = 0;
+  for (size_t i = 0; i < 8 && i < storage_key.size(); ++i) {
+    h = (h << 8) | static_cast<uint8_t>(storage_key[i]);
+  }
+  return h;
+}
+
+// A split of this leader is proposed and not applied yet, and `hash` goes to the new partition.
+bool splitting_off(const ReplicaState& st, uint64_t hash) {
+  return st.membership && st.membership->request.op() == storage::v1::ADMIN_OP_SPLIT &&
+         st.membership->index != 0 && hash >= st.membership->request.split_hash();
+}
+
+// Applies a SplitEntry at `index` (every replica, same result): P [lo, hi] keeps [lo, m-1];
+// a replica of the new partition [m, hi] is created on this node with the same members, on
+// P's data family, its Raft state starting at kSplitInitIndex; its actor is started.
+void apply_split(ReplicaState& st, uint64_t index, const storage::v1::SplitEntry& split) {
+  auto& env = *st.env;
+  auto* d = st.record.mutable_replica();
+  const uint64_t m = split.split_hash();
+  const std::string& child_id = split.new_partition_id();
+  if (m <= d->hash_lo() || m > d->hash_hi() || child_id.empty() || child_id == st.partition_id) {
+    // The leader checked this; an entry that does not fit is skipped alike everywhere.
+    spdlog::error("replica {}: split at {:016x} into {} does not fit [{:016x}, {:016x}]; skipped",
+                  st.partition_id, m, child_id, d->hash_lo(), d->hash_hi());
+    return;
+  }
+  // The child's items: counted here (keys only), not copied.
+  const std::string begin = range_begin_key(m), end = range_end_key(d->hash_hi());
+  uint64_t child_items = 0;
+  {
+    auto it = env.store->iterator(env.data_cf);
+    for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) ++child_items;
+    if (!it->status().ok()) die(st, "counting a split's items", internal_error(it->status().ToString()));
+  }
+  const raft::ConfState conf = st.raft->conf_state();
+
+  storage::v1::ReplicaRecord child;
+  auto* cd = child.mutable_replica();
+  cd->set_table_id(d->table_id());
+  cd->set_partition_id(child_id);
+  cd->set_hash_lo(m);
+  cd->set_hash_hi(d->hash_hi());
+  for (const auto& p : group_members(st)) *cd->add_peers() = p;
+  child.set_applied_index(kSplitInitIndex);
+  child.set_item_count(child_items);
+  child.set_data_family(env.data_cf->name());
+  child.set_raft_id(st.record.raft_id());
+  for (auto v : conf.voters) child.mutable_initial_conf()->add_voters(v);
+
+  d->set_hash_hi(m - 1);
+  st.item_count = st.item_count >= child_items ? st.item_count - child_items : 0;
+  st.record.set_applied_index(index);
+  st.record.set_item_count(st.item_count);
+
+  store::Batch b;
+  b.put(env.meta_cf, meta_key(st.partition_id), st.record.SerializeAsString());
+  b.put(env.meta_cf, meta_key(child_id), child.SerializeAsString());
+  raft::v1::HardState hs;
+  hs.set_term(kSplitInitTerm);
+  hs.set_commit(kSplitInitIndex);
+  b.put(env.meta_cf, raft_state_key(child_id), hs.SerializeAsString());
+  put_snapshot_meta(&b, env.meta_cf, child_id, raft::SnapshotMeta{kSplitInitIndex, kSplitInitTerm, conf});
+  // Unsynced: the split entry is durable in P's log; losing this batch re-applies it at
+  // restart. The child's own synced writes (votes, entries) follow it in the WAL.
+  if (Status s = env.store->write(b, /*sync=*/false); !s.is_ok()) die(st, "split", s);
+  env.families->add(env.data_cf->name(), child_id);
+  st.group_dirty = true;
+  st.last_split_index = index;
+  spdlog::info("replica {}: split at {:016x} (index {}): keeps [{:016x}, {:016x}] with {} items, "
+               "{} takes [{:016x}, {:016x}] with {} items",
+               st.partition_id, m, index, d->hash_lo(), d->hash_hi(), st.item_count, child_id, m,
+               cd->hash_hi(), child_items);
+  if (env.open_child) env.open_child(child_id, st.leader);
+}
 
 void catch_up_ticks(ReplicaState& st) {
   const auto now = std::chrono::steady_clock::now();
@@ -429,6 +591,7 @@ void finish_turn(Self self, raft::Ready& rd) {
   if (!rd.committed.empty()) {
     store::Batch batch;
     uint64_t writes = 0;
+    std::set<uint64_t> refused;  // writes to keys a split took away before they applied
     for (const auto& e : rd.committed) {
       if (e.type == raft::EntryType::kConfChange) apply_conf_change(st, e);
       if (e.type != raft::EntryType::kNormal) continue;
@@ -436,6 +599,25 @@ void finish_turn(Self self, raft::Ready& rd) {
       if (!le.ParseFromString(e.data)) die(st, "decoding committed entry", internal_error("bad entry"));
       if (le.has_peer()) {
         apply_directory_entry(st, le.peer());
+        continue;
+      }
+      if (le.has_split()) {
+        // What precedes the split is applied first (the split counts what the family holds).
+        st.record.set_applied_index(e.index - 1);
+        st.record.set_item_count(st.item_count);
+        batch.put(env.meta_cf, meta_key(st.partition_id), st.record.SerializeAsString());
+        if (Status s = env.store->write(batch, /*sync=*/false); !s.is_ok()) die(st, "apply", s);
+        batch = store::Batch();
+        apply_split(st, e.index, le.split());
+        continue;
+      }
+      const auto& range = st.record.replica();
+      if (const uint64_t h = key_hash(le.key()); h < range.hash_lo() || h > range.hash_hi()) {
+        // Deterministic on every replica: the range at this point of the log is the same.
+        refused.insert(e.index);
+        if (auto it = st.pending.find(le.key()); it != st.pending.end() && it->second.index == e.index) {
+          st.pending.erase(it);
+        }
         continue;
       }
       if (le.op() == storage::v1::DATA_OP_PUT) batch.put(env.data_cf, le.key(), le.item());
@@ -455,8 +637,15 @@ void finish_turn(Self self, raft::Ready& rd) {
     env.counters->writes.fetch_add(writes, std::memory_order_relaxed);
     for (const auto& e : rd.committed) {
       auto [lo, hi] = st.waiters.equal_range(e.index);
+      const bool moved = refused.count(e.index) > 0;
       for (auto it = lo; it != hi; ++it) {
-        if (it->second.term == e.term) {
+        if (moved) {
+          // Not applied: the key now belongs to the split's new partition; the router
+          // refreshes its map and retries there.
+          respond_error(env, it->second.reply,
+                        stale_route("key range not owned by replica " + st.partition_id +
+                                    " (split)"));
+        } else if (it->second.term == e.term) {
           respond(env, it->second.reply, *it->second.resp);
         } else {
           respond_not_leader(st, it->second.reply, "write superseded by a new leader");
@@ -574,6 +763,14 @@ void propose_write(Self self, const DataCallPtr& call) {
     return;
   }
   bool is_put = out.image.has_value();
+  {
+    // Load for the autoscaler: 1 KB write units of the larger image.
+    const uint64_t bytes = std::max<uint64_t>(previous ? previous->size() : 0,
+                                              is_put ? out.image->size() : 0);
+    env.counters->write_units_x10.fetch_add(std::max<uint64_t>(1, (bytes + 1023) / 1024) * 10,
+                                            std::memory_order_relaxed);
+    env.counters->sample_key(req.hash());
+  }
 
   // The entry holds the resulting image, so applying it is deterministic on every replica.
   storage::v1::LogEntry entry;
@@ -602,7 +799,7 @@ void handle_data(Self self, const DataCallPtr& call) {
   auto& st = self->state;
   auto& env = *st.env;
   const auto& req = call->request;
-  const auto& d = env.record.replica();
+  const auto& d = st.record.replica();
   if (req.table_id() != d.table_id() || req.hash() < d.hash_lo() || req.hash() > d.hash_hi()) {
     return respond_error(env, call->reply,
                          stale_route("key range not owned by replica " + d.partition_id()));
@@ -619,6 +816,12 @@ void handle_data(Self self, const DataCallPtr& call) {
     case storage::v1::DATA_OP_DELETE:
     case storage::v1::DATA_OP_UPDATE:
       if (!st.leader) return respond_not_leader(st, call->reply);
+      if (splitting_off(st, req.hash())) {
+        // Its entry would follow the split's in the log, where the key is no longer ours.
+        return respond_error(env, call->reply,
+                             stale_route("key range not owned by replica " + d.partition_id() +
+                                         " (being split)"));
+      }
       if (st.raft->applied_index() < st.leader_ready_index) {
         st.blocked_writes.push_back(call);
         return;

@@ -5,6 +5,8 @@
 #include <caf/all.hpp>
 
 #include <deque>
+#include <functional>
+#include <mutex>
 #include <map>
 #include <set>
 #include <memory>
@@ -23,6 +25,33 @@ namespace shoal::storage {
 
 class SnapshotSender;
 
+// Which replicas use each data family. A split leaves parent and child on one family (nothing
+// is copied), so a family is dropped only when its last user lets go of it; before that, a
+// user leaving deletes just its own key range from it. Thread-safe (actors and the admin
+// thread).
+class FamilyRefs {
+ public:
+  void add(const std::string& family, const std::string& partition_id);
+  // Removes the user; true if nobody uses the family any more.
+  bool release(const std::string& family, const std::string& partition_id);
+  bool used(const std::string& family) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::set<std::string>> users_;
+};
+
+// The first storage key of hash `lo` and the key just past every key of hash `hi` (storage
+// keys start with the 8-byte big-endian hash: a partition's range is one key interval).
+std::string range_begin_key(uint64_t lo);
+std::string range_end_key(uint64_t hi);
+
+// The log of a partition created by a split starts after this index (term kSplitInitTerm):
+// its replicas begin with the parent's data as an image at that index, so a replica of it
+// opened empty elsewhere is sent a snapshot instead of replaying a log that never held it.
+inline constexpr uint64_t kSplitInitIndex = 5;
+inline constexpr uint64_t kSplitInitTerm = 5;
+
 // Everything a replica actor needs; owned by StorageNode::Replica, shared with the actor.
 struct ReplicaEnv {
   // Descriptor + state at start. Not changed afterwards (other threads read it): the actor
@@ -33,6 +62,10 @@ struct ReplicaEnv {
   store::GroupCommitter* committer = nullptr;
   RaftOutbox* outbox = nullptr;
   SnapshotSender* snapshots = nullptr;
+  FamilyRefs* families = nullptr;
+  // Opens a replica whose record this replica just wrote (a split's child) and, if `campaign`,
+  // makes it campaign at once. Called on the actor.
+  std::function<void(const std::string& partition_id, bool campaign)> open_child;
   store::CfPtr data_cf;  // the current data family: read and replaced on the actor only
   store::CfPtr log_cf;
   store::CfPtr meta_cf;
@@ -87,6 +120,11 @@ caf::behavior replica_actor(caf::stateful_actor<struct ReplicaState>* self,
                             std::shared_ptr<ReplicaEnv> env);
 
 using ReplicaSelf = caf::stateful_actor<struct ReplicaState>*;
+
+// Lets go of `cf` for `partition_id`: drops it if no other replica uses it, else deletes the
+// replica's range [lo, hi] from it.
+void release_family(store::Store& store, FamilyRefs& refs, const store::CfPtr& cf,
+                    const std::string& partition_id, uint64_t lo, uint64_t hi);
 
 // Shared by replica.cc, snapshot.cc and membership.cc (all run on the replica actor).
 // A write that must reach disk failed: in-memory Raft state already counts it, so the node
@@ -168,11 +206,13 @@ struct ReplicaState {
     storage::v1::AdminRequest request;
     std::string reply_subject;
     bool directory_stage = false;  // waiting for the peer directory entry, then the conf change
+    bool apply_stage = false;      // a split: answered once applied here, not just committed
     uint64_t index = 0;            // the entry waited for
     uint64_t term = 0;
     int ticks_left = 0;
   };
   std::optional<MembershipOp> membership;
+  uint64_t last_split_index = 0;  // the last split entry applied here (compaction waits on it)
   raft::ConfState published_conf;  // what the counters show (republished when it changes)
   bool group_dirty = true;         // peer directory changed since last published
 

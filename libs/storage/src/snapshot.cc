@@ -213,10 +213,13 @@ Status SnapshotSender::transfer(const SnapshotJob& job) {
     bytes = 0;
     return s;
   };
+  // Only the partition's own range: after a split its family holds its sibling's items too.
+  const std::string begin = range_begin_key(job.hash_lo), end = range_end_key(job.hash_hi);
   auto it = store_->iterator(job.family, job.image);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  for (it->Seek(begin); it->Valid(); it->Next()) {
     if (stop_) return unavailable("node stopping");
     std::string_view k(it->key().data(), it->key().size());
+    if (k.compare(end) >= 0) break;
     std::string_view v(it->value().data(), it->value().size());
     auto* item = chunk.add_items();
     item->set_key(k.data(), k.size());
@@ -230,6 +233,9 @@ Status SnapshotSender::transfer(const SnapshotJob& job) {
   to_proto(job.message, chunk.mutable_message());
   chunk.mutable_peers()->Assign(job.peers.begin(), job.peers.end());
   chunk.set_item_count(job.item_count);
+  chunk.set_has_range(true);
+  chunk.set_hash_lo(job.hash_lo);
+  chunk.set_hash_hi(job.hash_hi);
   return flush(true);
 }
 
@@ -290,6 +296,9 @@ Status SnapshotReceiver::finish_locked(const storage::v1::SnapshotChunk& c) {
   staged->family = std::move(it->second.family);
   staged->peers.assign(c.peers().begin(), c.peers().end());
   staged->item_count = c.item_count();
+  staged->has_range = c.has_range();
+  staged->hash_lo = c.hash_lo();
+  staged->hash_hi = c.hash_hi();
   transfers_.erase(it);
   const std::string name = staged->family->name();
   if (!deliver_(pid, std::move(staged))) {
@@ -360,7 +369,17 @@ void maybe_compact(ReplicaState& st) {
       applied <= env.compact_keep) {
     return;
   }
-  const uint64_t index = applied - env.compact_keep;
+  uint64_t index = applied - env.compact_keep;
+  // A leader keeps a split entry in its log until every member has it: a member that got the
+  // parent's range by image instead would never create the split's child.
+  if (st.leader && st.last_split_index > node.snapshot_index() && index >= st.last_split_index) {
+    for (const auto& p : node.peer_progress()) {
+      if (p.match < st.last_split_index) {
+        index = st.last_split_index - 1;
+        break;
+      }
+    }
+  }
   if (index <= node.snapshot_index()) return;
   const raft::SnapshotMeta meta = node.snapshot_meta_at(index);
   store::Batch batch;
@@ -400,6 +419,8 @@ void send_image(ReplicaSelf self, const raft::Message& m) {
   job.image = env.store->snapshot();
   job.peers.assign(st.record.replica().peers().begin(), st.record.replica().peers().end());
   job.item_count = st.item_count;
+  job.hash_lo = st.record.replica().hash_lo();
+  job.hash_hi = st.record.replica().hash_hi();
   job.done = [actor = caf::actor_cast<caf::actor>(self), to = m.to](bool ok) {
     caf::anon_send(actor, snapshot_sent_atom_v, static_cast<uint64_t>(to), ok);
   };
@@ -415,6 +436,7 @@ void image_sent(ReplicaState& st, raft::NodeId to, bool ok) {
 }
 
 namespace {
+// Staging families are this replica's alone.
 void drop_family(ReplicaState& st, const store::CfPtr& cf) {
   const std::string name = cf->name();
   if (Status s = st.env->store->drop_family(name); !s.is_ok()) {
@@ -448,6 +470,11 @@ void prepare_install(ReplicaState& st, const raft::Snapshot& snapshot, store::Ba
   st.record.set_applied_index(snapshot.meta.index);
   st.record.set_item_count(st.installing->item_count);
   st.record.set_data_family(st.installing->family->name());
+  if (st.installing->has_range) {
+    st.record.mutable_replica()->set_hash_lo(st.installing->hash_lo);
+    st.record.mutable_replica()->set_hash_hi(st.installing->hash_hi);
+  }
+  env.families->add(st.installing->family->name(), st.partition_id);
   auto* peers = st.record.mutable_replica()->mutable_peers();
   peers->Assign(st.installing->peers.begin(), st.installing->peers.end());
   batch->put(env.meta_cf, meta_key(st.partition_id), st.record.SerializeAsString());
@@ -477,7 +504,12 @@ void finish_install(ReplicaState& st) {
   env.counters->snapshots_installed.fetch_add(1, std::memory_order_relaxed);
   spdlog::info("replica {}: installed image at {} ({} items, family {})", st.partition_id, index,
                s->item_count, s->family->name());
-  if (old && old->name() != s->family->name()) drop_family(st, old);
+  // The old family goes once no replica uses it; a sibling from a split may still (then only
+  // this replica's range is deleted from it).
+  if (old && old->name() != s->family->name()) {
+    release_family(*env.store, *env.families, old, st.partition_id, st.record.replica().hash_lo(),
+                   st.record.replica().hash_hi());
+  }
 }
 
 }  // namespace shoal::storage

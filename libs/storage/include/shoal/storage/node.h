@@ -67,6 +67,9 @@ struct NodeOptions {
   // request at once from the NATS thread, without Raft or RocksDB — writes succeed, reads find
   // a small fixed item. Never for real data.
   bool noop_data = false;
+  // NodeStats on shoal.stats.<node> (size, load and a key sample per replica, for the
+  // autoscaler) this often; 0 = never.
+  std::chrono::milliseconds stats_interval{1000};
 };
 
 // Counters a replica shares with metrics scrapes (read from any thread).
@@ -84,6 +87,17 @@ struct ReplicaCounters {
   std::atomic<uint64_t> snapshot_index{0};
   std::atomic<uint64_t> snapshots_sent{0};
   std::atomic<uint64_t> snapshots_installed{0};
+  // Load since the last NodeStats, in tenths of a capacity unit as DynamoDB counts them per
+  // request (reads: 4 KB units, half for eventually consistent; writes: 1 KB units of the
+  // larger of the old and new item), from the stored (encoded) sizes. Swapped out by the
+  // stats publisher.
+  std::atomic<uint64_t> read_units_x10{0};
+  std::atomic<uint64_t> write_units_x10{0};
+
+  // A sample of the request key hashes since the last NodeStats (reservoir of kSampleSize).
+  static constexpr size_t kSampleSize = 64;
+  void sample_key(uint64_t hash);
+  std::vector<uint64_t> take_sample();
 
   // What the actor last published about its group (admin stats), under `mu`.
   struct Group {
@@ -102,6 +116,10 @@ struct ReplicaCounters {
  private:
   mutable std::mutex mu;
   Group group;
+  std::mutex sample_mu;
+  std::vector<uint64_t> sample;
+  uint64_t sampled = 0;  // requests seen since the sample was taken
+  uint64_t rng = 0x9E3779B97F4A7C15ull;
 };
 
 // shoal_storage_request_duration_seconds series by DataOp value (null: that op is not timed).
@@ -135,13 +153,18 @@ class StorageNode {
   void on_snapshot_chunk(nats::MessagePtr msg);
   void collect_stale_families(const std::vector<storage::v1::ReplicaRecord>& records);
   void tick_loop();
-  Status open_replica(const storage::v1::ReplicaDescriptor& d, bool create);
+  // Opens the replica `d` describes (creating it if `create`), or with `existing` set, the
+  // replica of that id whose record is on disk (a split's child).
+  Status open_replica(const storage::v1::ReplicaDescriptor& d, bool create,
+                      const std::string& existing = "");
   Status drop_replica(const std::string& partition_id);
   // Per-replica metric series (callbacks, and the lag series its actor left); the actor
   // must be gone for remove_replica_series.
   void add_replica_series(const Replica& replica);
   void remove_replica_series(const Replica& replica);
   void heartbeat_loop();
+  void publish_stats(std::chrono::milliseconds interval);
+  std::unique_ptr<class FamilyRefs> families_;
 
   std::shared_ptr<nats::Connection> nats_;
   subjects::Subjects subjects_;
