@@ -85,10 +85,18 @@ void next_page(Router::Impl& r, const CallPtr& call, std::shared_ptr<PagedRead> 
       return answer(call, *read, *page);
     }
     if (read->request.op() == storage::v1::DATA_OP_QUERY) return answer(call, *read, *page);
-    // SCAN: this partition is done; go on with the next one in the range, if any.
-    const auto* p = read->info->partition_for(read->hash_lo);
-    if (!p || p->hash_hi() >= read->hash_hi) return answer(call, *read, *page);
-    read->hash_lo = p->hash_hi() + 1;
+    // SCAN: this partition is done; go on after the last hash it owns (as the replica says:
+    // a split may have narrowed it since this router's map was read), if the range goes on.
+    uint64_t done_hi = 0;
+    if (resp.has_range_hi()) {
+      done_hi = resp.range_hi();
+    } else {
+      const auto* p = read->info->partition_for(read->hash_lo);
+      if (!p) return answer(call, *read, *page);
+      done_hi = p->hash_hi();
+    }
+    if (done_hi >= read->hash_hi) return answer(call, *read, *page);
+    read->hash_lo = done_hi + 1;
     read->request.clear_start_after();
     next_page(r, call, read, page);
   });
