@@ -138,6 +138,7 @@ void MetadataService::repair_once() {
   {
     std::lock_guard lock(mu_);
     const int64_t now = wall_ms();
+    plan_drains_locked(now);
     for (auto& [name, t] : tables_) {
       if (t.status() != meta::v1::TABLE_STATUS_ACTIVE) continue;
       bool changed = false;

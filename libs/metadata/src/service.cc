@@ -85,6 +85,12 @@ MetadataService::MetadataService(std::shared_ptr<nats::Connection> nats,
                          .Name("shoal_metadata_raft_leader")
                          .Help("1 on the metadata replica that leads the catalog Raft group")
                          .Register(*registry);
+    splits_counter_ = &metrics::BuildCounter()
+                           .Name("shoal_metadata_splits_total")
+                           .Help("Partition splits completed (catalog updated) by this replica "
+                                 "as leader")
+                           .Register(*registry)
+                           .Add({});
   }
 }
 
@@ -213,6 +219,9 @@ void MetadataService::dispatch(std::string_view op, const nats::MessagePtr& msg,
   else if (op == subjects::Subjects::kListTagsOfResource) reply = list_tags_of_resource(msg->data);
   else if (op == subjects::Subjects::kHeartbeat) reply = heartbeat(msg->data);
   else if (op == subjects::Subjects::kListNodes) reply = list_nodes(msg->data);
+  else if (op == subjects::Subjects::kSplitPartition) reply = split_partition(msg->data);
+  else if (op == subjects::Subjects::kMoveReplica) reply = move_replica(msg->data);
+  else if (op == subjects::Subjects::kDrainNode) reply = drain_node(msg->data);
   else {
     spdlog::warn("metadata: unknown rpc {}", msg->subject);
     return;
@@ -310,6 +319,14 @@ std::vector<meta::v1::Node> MetadataService::live_nodes_locked(int64_t now) cons
 
 Status MetadataService::place_partitions_locked(meta::v1::Table* t, int count, int64_t now) {
   auto live = live_nodes_locked(now);
+  // Draining nodes get nothing new (unless nothing else could hold the replicas).
+  std::vector<meta::v1::Node> open;
+  for (const auto& n : live) {
+    if (!draining_.count(n.node_id())) open.push_back(n);
+  }
+  std::set<std::string> open_zones;
+  for (const auto& n : open) open_zones.insert(n.zone());
+  if (static_cast<int>(open_zones.size()) >= options_.replication_factor) live = std::move(open);
   std::set<std::string> zones;
   for (const auto& n : live) zones.insert(n.zone());
   int rf = options_.replication_factor;
@@ -688,8 +705,12 @@ std::string MetadataService::heartbeat(const std::string& payload) {
     std::lock_guard lock(mu_);
     if (auto s = serve_locked(); !s.is_ok()) return error_reply<meta::v1::HeartbeatResponse>(s);
     std::map<std::string, meta::v1::Partition*> known;
+    std::set<std::string> reserved;  // children of splits under way: about to exist
     for (auto& [_, t] : tables_)
-      for (auto& p : *t.mutable_partitions()) known.emplace(p.partition_id(), &p);
+      for (auto& p : *t.mutable_partitions()) {
+        known.emplace(p.partition_id(), &p);
+        if (!p.split().new_partition_id().empty()) reserved.insert(p.split().new_partition_id());
+      }
     // Leaders as the storage nodes see them (routers start from these and then follow the
     // hints replicas give). Kept in memory: a restarted metadata relearns them in a second.
     for (const auto& id : req.led_partition_ids()) {
@@ -705,7 +726,7 @@ std::string MetadataService::heartbeat(const std::string& payload) {
       // nodes drop data it does not know about.
       unsigned long long seq = 0;
       bool ours = std::sscanf(id.c_str(), "t%llu-", &seq) == 1 && seq <= table_seq_;
-      if (ours && !known.count(id)) orphans.push_back(id);
+      if (ours && !known.count(id) && !reserved.count(id)) orphans.push_back(id);
       // A replica whose group replaced this node while it was away.
       if (auto k = known.find(id); k != known.end()) {
         const auto& p = *k->second;
@@ -720,6 +741,7 @@ std::string MetadataService::heartbeat(const std::string& payload) {
     bool is_new = !heard_.count(req.node().node_id());
     heard_.insert(req.node().node_id());
     n = req.node();
+    n.set_draining(draining_.count(n.node_id()) > 0);
     n.set_last_heartbeat_epoch_ms(now_ms());
     n.set_replica_count(req.hosted_partition_ids_size());
     if (is_new) {
@@ -760,10 +782,16 @@ std::string MetadataService::list_nodes(const std::string&) {
       return error_reply<meta::v1::ListNodesResponse>(s);
     }
     int64_t now = now_ms();
+    std::map<std::string, int> leads;
+    for (const auto& [_, t] : tables_)
+      for (const auto& p : t.partitions())
+        if (!p.leader_node_id().empty()) ++leads[p.leader_node_id()];
     for (const auto& [_, n] : nodes_) {
       auto* out = resp.add_nodes();
       *out = n;
       out->set_alive(now - n.last_heartbeat_epoch_ms() <= options_.node_timeout.count());
+      out->set_draining(draining_.count(n.node_id()) > 0);
+      out->set_leader_count(leads[n.node_id()]);
     }
   }
   set_status(resp.mutable_status(), Status::ok());
@@ -785,6 +813,7 @@ void MetadataService::reconcile_loop() {
     const bool repair = std::chrono::steady_clock::now() - leader_since_ >= options_.node_timeout;
     lock.unlock();
     reconcile_once();
+    split_once();
     if (repair) repair_once();
     lock.lock();
   }

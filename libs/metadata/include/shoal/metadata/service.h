@@ -127,6 +127,19 @@ class MetadataService {
   std::string list_tags_of_resource(const std::string& payload);
   std::string heartbeat(const std::string& payload);
   std::string list_nodes(const std::string& payload);
+  // Scale-out (src/scale.cc): splits, replica moves, drains.
+  std::string split_partition(const std::string& payload);
+  std::string move_replica(const std::string& payload);
+  std::string drain_node(const std::string& payload);
+  void split_once();  // carries out the planned splits (reconciler)
+  // Plans a move of every draining node's replicas (one change per partition), mu_ held.
+  void plan_drains_locked(int64_t now_ms);
+  // A move of p's replica on `from` to `to` (or the least loaded live node of its zone outside
+  // the group when empty); nullopt if there is none.
+  std::optional<meta::v1::ReplicaChange> plan_move_locked(const meta::v1::Partition& p,
+                                                          const std::string& from,
+                                                          const std::string& to,
+                                                          int64_t now_ms) const;
   std::string list_access_keys() const;
 
   void reconcile_loop();
@@ -166,6 +179,7 @@ class MetadataService {
   uint64_t tables_term_ = 0;  // under mu_: the term tables_ is current for (0: stale)
   std::chrono::steady_clock::time_point leader_since_;  // under mu_
   std::set<std::string> heard_;  // under mu_: nodes that heartbeated this leader this term
+  std::set<std::string> draining_;  // under mu_: nodes being drained (leader's memory)
   bool stopping_ = false;
   std::atomic<bool> ready_{false};
   std::atomic<int> active_rpcs_{0};
@@ -180,6 +194,7 @@ class MetadataService {
   metrics::Family<metrics::Gauge>* provisioned_gauge_ = nullptr;
   metrics::Family<metrics::Gauge>* table_info_gauge_ = nullptr;
   metrics::Family<metrics::Gauge>* leader_gauge_ = nullptr;
+  metrics::Counter* splits_counter_ = nullptr;
   // The catalog series this replica exports (under mu_): empty unless it serves.
   struct TableSeries {
     metrics::Gauge* partitions = nullptr;
