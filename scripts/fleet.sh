@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts and stops a local Shoal fleet: nats-server (JetStream), metadata, three storage
-# nodes in zones a/b/c, and the router. Everything lives under $SHOAL_RUN_DIR.
+# nodes in zones a/b/c, the router and the autoscaler (splits and rebalancing; one replica).
+# Everything lives under $SHOAL_RUN_DIR.
 #
 #   scripts/fleet.sh start|stop|status
 #   scripts/fleet.sh kill-node N      # kill -9 storage node N (1..3)
@@ -15,9 +16,10 @@
 # default (SHOAL_ZONES=local) runs everything on loopback; faults are kill-node/pause-node.
 #
 # Settings (environment): SHOAL_RUN_DIR (.run), SHOAL_BUILD_DIR (build), SHOAL_NATS_PORT
-# (4222), SHOAL_PORT (router, 8000), SHOAL_ADMIN_BASE (9100: router +0, metadata +1, storage
-# node N +10+N), SHOAL_PARTITIONS (2), SHOAL_LOG_LEVEL (info), SHOAL_STORAGE_ARGS (extra
-# storage-node flags); the services themselves read
+# (4222), SHOAL_PORT (router, 8000), SHOAL_ADMIN_BASE (9100: router +0, metadata +1,
+# autoscaler +2, storage node N +10+N), SHOAL_PARTITIONS (2), SHOAL_LOG_LEVEL (info),
+# SHOAL_STORAGE_ARGS (extra storage-node flags), SHOAL_AUTOSCALER_ARGS (extra autoscaler
+# flags, e.g. "--split-size-bytes 8388608" or "--dry-run"); the services themselves read
 # SHOAL_AUTH (verify|any, router) and SHOAL_ACCESS_KEYS (ID:SECRET,..., metadata; default
 # shoal:shoal-secret).
 set -euo pipefail
@@ -31,6 +33,7 @@ ADMIN=${SHOAL_ADMIN_BASE:-9100}
 PARTITIONS=${SHOAL_PARTITIONS:-2}
 LEVEL=${SHOAL_LOG_LEVEL:-info}
 STORAGE_ARGS=${SHOAL_STORAGE_ARGS:-}  # extra storage-node flags, e.g. --noop-data (bench ceiling)
+AUTOSCALER_ARGS=${SHOAL_AUTOSCALER_ARGS:-}  # extra autoscaler flags, e.g. --split-size-bytes N
 ZONES=(zone-a zone-b zone-c)
 ZONE_MODE=${SHOAL_ZONES:-local}
 # netns mode: one /24 per fleet (so e2e and `make run` fleets can coexist), derived from the
@@ -120,7 +123,7 @@ start_node() {
 
 start() {
   for bin in services/router/shoal-router services/metadata/shoal-metadata \
-             services/storage-node/shoal-storage-node; do
+             services/storage-node/shoal-storage-node services/autoscaler/shoal-autoscaler; do
     [ -x "$BUILD/$bin" ] || { echo "fleet: $BUILD/$bin missing; run make build" >&2; exit 1; }
   done
   mkdir -p "$RUN/data/nats" "$RUN/data/metadata"
@@ -142,6 +145,8 @@ start() {
   for n in 1 2 3; do start_node "$n"; done
   launch router "$BUILD/services/router/shoal-router" --port "$PORT" --nats "$NATS_URL" \
     --log-level "$LEVEL" --admin-port "$ADMIN"
+  launch autoscaler "$BUILD/services/autoscaler/shoal-autoscaler" --nats "$NATS_URL" \
+    --log-level "$LEVEL" --admin-port $((ADMIN + 2)) $AUTOSCALER_ARGS
   wait_http "http://127.0.0.1:$((ADMIN + 1))/readyz" metadata
   : >"$RUN/endpoints.env"
   for n in 1 2 3; do
@@ -150,6 +155,7 @@ start() {
   done
   wait_http "http://127.0.0.1:$PORT/" router
   wait_http "http://127.0.0.1:$ADMIN/readyz" "router (access keys)"
+  wait_http "http://127.0.0.1:$((ADMIN + 2))/readyz" "autoscaler (catalog)"
   # Tables are placed on registered nodes: wait until metadata has heard from all three.
   i=0
   until [ "$(curl -fsS "http://127.0.0.1:$((ADMIN + 1))/metrics" 2>/dev/null |
@@ -158,12 +164,12 @@ start() {
     sleep 0.1
   done
   echo "fleet: up. DynamoDB endpoint http://localhost:$PORT  (NATS $NATS_URL)"
-  echo "fleet: logs in $RUN/logs/*.log; metrics on ports $ADMIN (router), $((ADMIN + 1)) (metadata), $((ADMIN + 11))-$((ADMIN + 13)) (storage)"
+  echo "fleet: logs in $RUN/logs/*.log; metrics on ports $ADMIN (router), $((ADMIN + 1)) (metadata), $((ADMIN + 2)) (autoscaler), $((ADMIN + 11))-$((ADMIN + 13)) (storage)"
 }
 
 stop() {
   local name
-  for name in router storage-n1 storage-n2 storage-n3 storage-n4 storage-n5 storage-n6 metadata nats; do
+  for name in autoscaler router storage-n1 storage-n2 storage-n3 storage-n4 storage-n5 storage-n6 metadata nats; do
     local f; f=$(pidfile "$name")
     [ -f "$f" ] || continue
     local pid; pid=$(cat "$f")
@@ -182,7 +188,7 @@ stop() {
 
 status() {
   local name
-  for name in nats metadata storage-n1 storage-n2 storage-n3 router; do
+  for name in nats metadata storage-n1 storage-n2 storage-n3 router autoscaler; do
     if running "$name"; then echo "$name: running (pid $(cat "$(pidfile "$name")"))"; else echo "$name: stopped"; fi
   done
 }

@@ -23,6 +23,10 @@ class LocalFleet:
                         SHOAL_RUN_DIR=os.path.join(ROOT, ".run", name),
                         SHOAL_NATS_PORT=str(nats_port), SHOAL_PORT=str(port),
                         SHOAL_ADMIN_BASE=str(admin_base), SHOAL_PARTITIONS=str(partitions),
+                        # The faults under test, not the autoscaler's moves (it still runs
+                        # and decides; tests/autoscaler checks what it does).
+                        SHOAL_AUTOSCALER_ARGS=os.environ.get("SHOAL_AUTOSCALER_ARGS",
+                                                             "--dry-run"),
                         SHOAL_BUILD_DIR=os.environ.get("SHOAL_BUILD_DIR",
                                                        os.path.join(ROOT, "build")))
         self.port = port

@@ -1,0 +1,438 @@
+#include "shoal/autoscaler/policy.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace shoal::autoscaler {
+
+namespace {
+
+using meta::v1::Partition;
+using meta::v1::Table;
+
+bool busy(const Partition& p) {
+  return !p.split().new_partition_id().empty() ||
+         p.change().stage() != meta::v1::ReplicaChange::STAGE_NONE;
+}
+
+// Tenths of a unit per second consumed over `interval_ms`.
+uint64_t rate_x10(uint64_t units_x10, uint64_t interval_ms) {
+  if (interval_ms == 0) return 0;
+  return units_x10 * 1000 / interval_ms;
+}
+
+uint64_t ceil_div(uint64_t a, uint64_t b) { return b == 0 ? 0 : (a + b - 1) / b; }
+
+std::string split_sides(const SplitPoint& sp) {
+  return std::to_string(sp.left) + "/" + std::to_string(sp.total - sp.left) + " sampled requests";
+}
+
+}  // namespace
+
+std::string_view kind_name(Kind kind) {
+  switch (kind) {
+    case Kind::kSplitSize: return "split_size";
+    case Kind::kSplitHeat: return "split_heat";
+    case Kind::kMove: return "move";
+    case Kind::kNoSplitSingleKey: return "no_split_single_key";
+    case Kind::kNoSplitNoPoint: return "no_split_no_point";
+  }
+  return "unknown";
+}
+
+std::string format_bytes(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  uint64_t unit = 1;
+  while (u < 5 && bytes / unit >= 1024) {
+    unit *= 1024;
+    ++u;
+  }
+  if (u == 0) return std::to_string(bytes) + " B";
+  // One decimal, truncated (integers only: 9.96 MiB shows as 9.9 MiB).
+  auto tenths = static_cast<uint64_t>(static_cast<unsigned __int128>(bytes) * 10 / unit);
+  std::string s = std::to_string(tenths / 10);
+  if (tenths % 10 != 0) s += "." + std::to_string(tenths % 10);
+  return s + " " + kUnits[u];
+}
+
+std::string format_units_x10(uint64_t units_x10) {
+  std::string s = std::to_string(units_x10 / 10);
+  if (units_x10 % 10 != 0) s += "." + std::to_string(units_x10 % 10);
+  return s;
+}
+
+// ---- Heat split point --------------------------------------------------------------------
+
+SplitPoint heat_split_point(const std::map<uint64_t, uint64_t>& samples, uint64_t lo,
+                            uint64_t hi, const Options& options) {
+  SplitPoint sp;
+  std::vector<std::pair<uint64_t, uint64_t>> in;  // sorted by hash (map order)
+  for (auto it = samples.lower_bound(lo); it != samples.end() && it->first <= hi; ++it) {
+    if (it->second == 0) continue;
+    in.push_back(*it);
+    sp.total += it->second;
+    sp.top = std::max(sp.top, it->second);
+  }
+  if (sp.total == 0 || sp.total < options.min_key_samples) {
+    sp.outcome = SplitPoint::Outcome::kTooFewSamples;
+    return sp;
+  }
+  if (sp.top * 100 > uint64_t{options.hot_key_percent} * sp.total) {
+    sp.outcome = SplitPoint::Outcome::kSingleKey;
+    return sp;
+  }
+  // Candidate k splits between hashes k-1 and k: left = requests of hashes before k. Take the
+  // k whose left side is closest to half.
+  size_t best = 0;
+  uint64_t best_left = 0;
+  uint64_t best_diff = UINT64_MAX;
+  uint64_t left = 0;
+  for (size_t k = 1; k < in.size(); ++k) {
+    left += in[k - 1].second;
+    uint64_t diff = left * 2 > sp.total ? left * 2 - sp.total : sp.total - left * 2;
+    if (diff < best_diff) {
+      best_diff = diff;
+      best = k;
+      best_left = left;
+    }
+  }
+  if (best == 0 || std::min(best_left, sp.total - best_left) * 100 <
+                       uint64_t{options.min_side_percent} * sp.total) {
+    sp.outcome = SplitPoint::Outcome::kNoPoint;
+    return sp;
+  }
+  // Halfway between the neighbours, so keys not sampled between them divide evenly:
+  // in (h[k-1], h[k]], hence in (lo, hi].
+  uint64_t a = in[best - 1].first;
+  uint64_t b = in[best].first;
+  sp.split_hash = a + 1 + (b - a - 1) / 2;
+  sp.left = best_left;
+  sp.outcome = SplitPoint::Outcome::kSplit;
+  return sp;
+}
+
+// ---- Windows -----------------------------------------------------------------------------
+
+uint64_t PartitionWindow::avg_read_rate_x10() const {
+  uint64_t units = 0, ms = 0;
+  for (const auto& i : recent) units += i.read_units_x10, ms += i.interval_ms;
+  return rate_x10(units, ms);
+}
+
+uint64_t PartitionWindow::avg_write_rate_x10() const {
+  uint64_t units = 0, ms = 0;
+  for (const auto& i : recent) units += i.write_units_x10, ms += i.interval_ms;
+  return rate_x10(units, ms);
+}
+
+int Policy::observe(const meta::v1::NodeStats& stats, int64_t now_ms) {
+  // Distinct hashes kept per hot period (a bound on memory; the storage side samples).
+  static constexpr size_t kMaxSampledHashes = 16384;
+  int taken = 0;
+  for (const auto& ps : stats.partitions()) {
+    if (!ps.leader() || ps.partition_id().empty()) continue;
+    ++taken;
+    auto& w = windows_[ps.partition_id()];
+    const int64_t interval = static_cast<int64_t>(ps.interval_ms());
+    // A gap in the leader's reports (lost messages, a leader change that took a while) or a
+    // new hash range (the partition split) ends whatever hot period was running.
+    bool gap = w.last_report_ms != 0 &&
+               now_ms - w.last_report_ms > std::max<int64_t>(3 * interval, 3000);
+    bool reshaped = w.hash_lo != ps.hash_lo() || w.hash_hi != ps.hash_hi();
+    if (gap || reshaped) {
+      w.hot_since_ms = -1;
+      w.samples.clear();
+    }
+    if (reshaped) w.recent.clear();
+    w.table_id = ps.table_id();
+    w.partition_id = ps.partition_id();
+    w.hash_lo = ps.hash_lo();
+    w.hash_hi = ps.hash_hi();
+    w.leader_node_id = stats.node_id();
+    w.size_bytes = ps.size_bytes();
+    w.item_count = ps.item_count();
+    w.learners = ps.learners();
+    w.last_report_ms = now_ms;
+    w.read_rate_x10 = rate_x10(ps.read_units_x10(), ps.interval_ms());
+    w.write_rate_x10 = rate_x10(ps.write_units_x10(), ps.interval_ms());
+    w.recent.push_back({now_ms, ps.read_units_x10(), ps.write_units_x10(), ps.interval_ms()});
+    while (!w.recent.empty() && now_ms - w.recent.front().at_ms >= options_.heat_ms) {
+      w.recent.pop_front();
+    }
+    bool hot = w.read_rate_x10 > options_.heat_read_units * 10 ||
+               w.write_rate_x10 > options_.heat_write_units * 10;
+    if (!hot) {
+      w.hot_since_ms = -1;
+      w.samples.clear();
+      continue;
+    }
+    // Hot since the start of the first hot interval.
+    if (w.hot_since_ms < 0) w.hot_since_ms = now_ms - interval;
+    for (const auto& k : ps.key_sample()) {
+      auto it = w.samples.find(k.hash());
+      if (it != w.samples.end()) {
+        it->second += k.count();
+      } else if (w.samples.size() < kMaxSampledHashes) {
+        w.samples.emplace(k.hash(), k.count());
+      }
+    }
+  }
+  return taken;
+}
+
+void Policy::expire(int64_t now_ms) {
+  std::erase_if(windows_, [&](const auto& kv) {
+    return now_ms - kv.second.last_report_ms >= options_.stats_ttl_ms;
+  });
+}
+
+void Policy::decided(PartitionWindow& w, int64_t now_ms) {
+  w.quiet_until_ms = now_ms + options_.cooldown_ms;
+  w.hot_since_ms = -1;
+  w.samples.clear();
+}
+
+std::vector<Decision> Policy::plan_splits(const Catalog& catalog, int64_t now_ms) {
+  std::vector<Decision> out;
+  for (auto& [id, w] : windows_) {
+    if (now_ms < w.quiet_until_ms || w.learners > 0) continue;
+    auto t = catalog.tables.find(w.table_id);
+    if (t == catalog.tables.end() || t->second.status() != meta::v1::TABLE_STATUS_ACTIVE) continue;
+    const Table& table = t->second;
+    const Partition* p = nullptr;
+    for (const auto& q : table.partitions()) {
+      if (q.partition_id() == id) p = &q;
+    }
+    // Unknown to the catalog, an operation under way, or stats and catalog disagree on the
+    // range (one of them has not caught up with a split yet): wait.
+    if (p == nullptr || busy(*p) || p->hash_lo() != w.hash_lo || p->hash_hi() != w.hash_hi) {
+      continue;
+    }
+    if (w.hash_hi <= w.hash_lo) continue;  // a single hash cannot be split
+    Decision d;
+    d.table_id = w.table_id;
+    d.table_name = table.name();
+    d.partition_id = id;
+    if (w.size_bytes > options_.split_size_bytes) {
+      d.kind = Kind::kSplitSize;
+      d.split_hash = 0;
+      d.reason = "size: " + format_bytes(w.size_bytes) + " > " +
+                 format_bytes(options_.split_size_bytes) + " at midpoint";
+      decided(w, now_ms);
+      out.push_back(std::move(d));
+      continue;
+    }
+    if (w.hot_since_ms < 0 || now_ms - w.hot_since_ms < options_.heat_ms) continue;
+    SplitPoint sp = heat_split_point(w.samples, w.hash_lo, w.hash_hi, options_);
+    std::string load = "reads " + format_units_x10(w.read_rate_x10) + "/" +
+                       std::to_string(options_.heat_read_units) + " RCU/s, writes " +
+                       format_units_x10(w.write_rate_x10) + "/" +
+                       std::to_string(options_.heat_write_units) + " WCU/s for " +
+                       std::to_string((now_ms - w.hot_since_ms) / 1000) + " s";
+    switch (sp.outcome) {
+      case SplitPoint::Outcome::kTooFewSamples:
+        continue;  // keep sampling
+      case SplitPoint::Outcome::kSingleKey:
+        d.kind = Kind::kNoSplitSingleKey;
+        d.reason = "heat (" + load + ") from a single key: " + std::to_string(sp.top) + " of " +
+                   std::to_string(sp.total) + " sampled requests on one hash";
+        break;
+      case SplitPoint::Outcome::kNoPoint:
+        d.kind = Kind::kNoSplitNoPoint;
+        d.reason = "heat (" + load + ") but no split point separates the load (" +
+                   std::to_string(sp.total) + " sampled requests)";
+        break;
+      case SplitPoint::Outcome::kSplit:
+        d.kind = Kind::kSplitHeat;
+        d.split_hash = sp.split_hash;
+        d.reason = "heat: " + load + ", at the sampled median " + std::to_string(sp.split_hash) +
+                   " (" + split_sides(sp) + ")";
+        break;
+    }
+    decided(w, now_ms);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// ---- Rebalancing -------------------------------------------------------------------------
+
+int moves_in_flight(const Catalog& catalog) {
+  int n = 0;
+  for (const auto& [_, t] : catalog.tables) {
+    for (const auto& p : t.partitions()) {
+      if (p.change().stage() != meta::v1::ReplicaChange::STAGE_NONE) ++n;
+    }
+  }
+  return n;
+}
+
+std::map<std::string, int> replica_counts(const Catalog& catalog) {
+  std::map<std::string, int> counts;
+  for (const auto& n : catalog.nodes) {
+    if (n.alive() && !n.draining()) counts[n.node_id()] = 0;
+  }
+  auto bump = [&](const std::string& node, int by) {
+    if (auto it = counts.find(node); it != counts.end()) it->second += by;
+  };
+  for (const auto& [_, t] : catalog.tables) {
+    for (const auto& p : t.partitions()) {
+      const auto& ids = p.replica_node_ids();
+      for (const auto& id : ids) bump(id, 1);
+      const auto& c = p.change();
+      if (c.stage() == meta::v1::ReplicaChange::STAGE_NONE) continue;
+      bool has_old = std::find(ids.begin(), ids.end(), c.dead_node_id()) != ids.end();
+      bool has_new = std::find(ids.begin(), ids.end(), c.new_node_id()) != ids.end();
+      if (has_old) bump(c.dead_node_id(), -1);
+      if (!has_new) bump(c.new_node_id(), 1);
+    }
+  }
+  return counts;
+}
+
+std::vector<Decision> plan_moves(const Catalog& catalog, const Options& options) {
+  std::vector<Decision> out;
+  int budget = options.max_moves - moves_in_flight(catalog);
+  if (budget <= 0) return out;
+  std::map<std::string, int> counts = replica_counts(catalog);
+  std::map<std::string, std::vector<std::string>> zones;  // zone -> live nodes
+  for (const auto& n : catalog.nodes) {
+    if (counts.count(n.node_id())) zones[n.zone()].push_back(n.node_id());
+  }
+  // Movable partitions, in a stable order.
+  struct Candidate {
+    const Table* table;
+    const Partition* partition;
+  };
+  std::vector<Candidate> movable;
+  for (const auto& [_, t] : catalog.tables) {
+    if (t.status() != meta::v1::TABLE_STATUS_ACTIVE) continue;
+    for (const auto& p : t.partitions()) {
+      if (!busy(p)) movable.push_back({&t, &p});
+    }
+  }
+  std::set<std::string> used;  // partitions given a move in this plan
+  const int64_t pct = options.balance_percent;
+
+  // One move in `zone`, or false when it is as balanced as it gets.
+  auto move_one = [&](const std::string& zone, const std::vector<std::string>& nodes) {
+    if (nodes.size() < 2) return false;
+    const int64_t n = static_cast<int64_t>(nodes.size());
+    int64_t total = 0;
+    for (const auto& id : nodes) total += counts[id];
+    // count within mean ±pct%  <=>  |count*n*100 - total*100| <= total*pct.
+    auto within = [&](int c) {
+      int64_t lhs = int64_t{c} * n * 100 - total * 100;
+      return (lhs < 0 ? -lhs : lhs) <= total * pct;
+    };
+    std::vector<std::string> by_count = nodes;
+    std::sort(by_count.begin(), by_count.end(), [&](const auto& a, const auto& b) {
+      return counts[a] != counts[b] ? counts[a] < counts[b] : a < b;
+    });
+    bool balanced = true;
+    for (const auto& id : nodes) balanced = balanced && within(counts[id]);
+    // The fullest node first among equals by id; the emptiest likewise.
+    std::vector<std::string> fullest = by_count;
+    std::stable_sort(fullest.begin(), fullest.end(),
+                     [&](const auto& a, const auto& b) { return counts[a] > counts[b]; });
+    const std::string& from = fullest.front();
+    if (balanced || counts[from] - counts[by_count.front()] <= 1) return false;
+    for (const auto& to : by_count) {
+      if (counts[from] - counts[to] <= 1) break;
+      // Prefer a follower replica of `from` (moving a leader costs an election).
+      const Candidate* pick = nullptr;
+      for (int pass = 0; pass < 2 && pick == nullptr; ++pass) {
+        for (const auto& c : movable) {
+          if (used.count(c.partition->partition_id())) continue;
+          const auto& ids = c.partition->replica_node_ids();
+          if (std::find(ids.begin(), ids.end(), from) == ids.end()) continue;
+          if (std::find(ids.begin(), ids.end(), to) != ids.end()) continue;
+          if (pass == 0 && c.partition->leader_node_id() == from) continue;
+          pick = &c;
+          break;
+        }
+      }
+      if (pick == nullptr) continue;
+      Decision d;
+      d.kind = Kind::kMove;
+      d.table_id = pick->table->table_id();
+      d.table_name = pick->table->name();
+      d.partition_id = pick->partition->partition_id();
+      d.from_node_id = from;
+      d.to_node_id = to;
+      d.zone = zone;
+      // Mean with one decimal, from integers.
+      int64_t mean_x10 = total * 10 / n;
+      d.reason = "rebalance " + zone + ": " + from + " has " + std::to_string(counts[from]) +
+                 " replicas, " + to + " " + std::to_string(counts[to]) + ", zone mean " +
+                 format_units_x10(static_cast<uint64_t>(mean_x10)) + " (target ±" +
+                 std::to_string(pct) + "%)";
+      counts[from] -= 1;
+      counts[to] += 1;
+      used.insert(d.partition_id);
+      out.push_back(std::move(d));
+      return true;
+    }
+    return false;
+  };
+
+  // Zones take turns, one move each, until the budget is spent or none can improve.
+  std::set<std::string> done;
+  while (budget > 0 && done.size() < zones.size()) {
+    for (const auto& [zone, nodes] : zones) {
+      if (budget <= 0) break;
+      if (done.count(zone)) continue;
+      if (move_one(zone, nodes)) {
+        --budget;
+      } else {
+        done.insert(zone);
+      }
+    }
+  }
+  return out;
+}
+
+// ---- Sizing ------------------------------------------------------------------------------
+
+std::map<std::string, int> desired_nodes(const Catalog& catalog, const Policy& policy) {
+  const Options& o = policy.options();
+  struct Zone {
+    uint64_t nodes = 0;
+    uint64_t bytes = 0;
+    uint64_t read_x10 = 0;
+    uint64_t write_x10 = 0;
+  };
+  std::map<std::string, Zone> zones;
+  for (const auto& n : catalog.nodes) {
+    auto& z = zones[n.zone()];
+    if (n.alive() && !n.draining()) ++z.nodes;
+  }
+  const auto& windows = policy.partitions();
+  for (const auto& [_, t] : catalog.tables) {
+    for (const auto& p : t.partitions()) {
+      auto w = windows.find(p.partition_id());
+      if (w == windows.end()) continue;
+      std::set<std::string> seen;  // one replica per zone by placement; count a zone once
+      for (const auto& zone : p.replica_zones()) {
+        if (zone.empty() || !seen.insert(zone).second) continue;
+        auto& z = zones[zone];
+        z.bytes += w->second.size_bytes;
+        z.read_x10 += w->second.avg_read_rate_x10();
+        z.write_x10 += w->second.avg_write_rate_x10();
+      }
+    }
+  }
+  std::map<std::string, int> out;
+  for (const auto& [zone, z] : zones) {
+    if (zone.empty()) continue;
+    uint64_t want = std::max<uint64_t>(1, z.nodes);
+    want = std::max(want, ceil_div(z.bytes, o.node_capacity_bytes));
+    want = std::max(want, ceil_div(z.read_x10, o.node_read_units * 10));
+    want = std::max(want, ceil_div(z.write_x10, o.node_write_units * 10));
+    out[zone] = static_cast<int>(std::min<uint64_t>(want, 1000000));
+  }
+  return out;
+}
+
+}  // namespace shoal::autoscaler

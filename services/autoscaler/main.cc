@@ -1,0 +1,110 @@
+// shoal-autoscaler: splits, rebalancing and fleet sizing from the storage nodes' stats.
+// Wiring only; the decisions are in libs/autoscaler (policy.h), the I/O in its service.h.
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <memory>
+
+#include "shoal/autoscaler/service.h"
+#include "shoal/common/config.h"
+#include "shoal/common/log.h"
+#include "shoal/common/signals.h"
+#include "shoal/http/admin.h"
+#include "shoal/metrics/process.h"
+#include "shoal/nats/connection.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Shoal autoscaler: partition splits, replica rebalancing, desired node counts"};
+  shoal::CommonConfig common;
+  common.add_options(app);
+  shoal::autoscaler::ServiceOptions options;
+  auto& p = options.policy;
+  int64_t interval_ms = options.interval.count();
+  int64_t refresh_ms = options.catalog_refresh.count();
+  int64_t heat_seconds = p.heat_ms / 1000;
+  int64_t cooldown_ms = p.cooldown_ms;
+  app.add_option("--interval-ms", interval_ms, "decision loop period")
+      ->envname("SHOAL_AUTOSCALER_INTERVAL_MS")->check(CLI::Range(int64_t{10}, int64_t{3600000}));
+  app.add_option("--catalog-refresh-ms", refresh_ms, "how often the catalog copy is refetched")
+      ->envname("SHOAL_AUTOSCALER_CATALOG_REFRESH_MS")->check(CLI::Range(int64_t{10}, int64_t{3600000}));
+  app.add_flag("--dry-run", options.dry_run, "log and count decisions, ask metadata for nothing")
+      ->envname("SHOAL_AUTOSCALER_DRY_RUN");
+  app.add_option("--split-size-bytes", p.split_size_bytes,
+                 "split a partition larger than this, at its midpoint (default 10 GiB)")
+      ->envname("SHOAL_SPLIT_SIZE_BYTES")->check(CLI::PositiveNumber);
+  app.add_option("--heat-read-units", p.heat_read_units,
+                 "per-partition read cap, RCU per second (DynamoDB: 3000)")
+      ->envname("SHOAL_HEAT_READ_UNITS")->check(CLI::PositiveNumber);
+  app.add_option("--heat-write-units", p.heat_write_units,
+                 "per-partition write cap, WCU per second (DynamoDB: 1000)")
+      ->envname("SHOAL_HEAT_WRITE_UNITS")->check(CLI::PositiveNumber);
+  app.add_option("--heat-seconds", heat_seconds,
+                 "a partition above a cap this long is split for heat")
+      ->envname("SHOAL_HEAT_SECONDS")->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  app.add_option("--hot-key-percent", p.hot_key_percent,
+                 "no heat split when one key hash has more than this share of the samples")
+      ->envname("SHOAL_HOT_KEY_PERCENT")->check(CLI::Range(1, 100));
+  app.add_option("--min-key-samples", p.min_key_samples,
+                 "sampled requests needed before a heat split is decided")
+      ->envname("SHOAL_MIN_KEY_SAMPLES");
+  app.add_option("--cooldown-ms", cooldown_ms,
+                 "after a decision about a partition, leave it alone this long")
+      ->envname("SHOAL_AUTOSCALER_COOLDOWN_MS")->check(CLI::Range(int64_t{0}, int64_t{86400000}));
+  app.add_option("--balance-percent", p.balance_percent,
+                 "rebalance until every node is within this many percent of its zone's mean")
+      ->envname("SHOAL_BALANCE_PERCENT")->check(CLI::Range(1, 100));
+  app.add_option("--max-moves", p.max_moves, "replica moves under way at once (0: no rebalancing)")
+      ->envname("SHOAL_MAX_MOVES")->check(CLI::Range(0, 1000));
+  app.add_option("--node-capacity-bytes", p.node_capacity_bytes,
+                 "data one storage node is sized for (desired node count)")
+      ->envname("SHOAL_NODE_CAPACITY_BYTES")->check(CLI::PositiveNumber);
+  app.add_option("--node-read-units", p.node_read_units,
+                 "read units per second one storage node is sized for")
+      ->envname("SHOAL_NODE_READ_UNITS")->check(CLI::PositiveNumber);
+  app.add_option("--node-write-units", p.node_write_units,
+                 "write units per second one storage node is sized for")
+      ->envname("SHOAL_NODE_WRITE_UNITS")->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+  shoal::block_termination_signals();  // before any thread starts
+  options.interval = std::chrono::milliseconds(interval_ms);
+  options.catalog_refresh = std::chrono::milliseconds(refresh_ms);
+  p.heat_ms = heat_seconds * 1000;
+  p.cooldown_ms = cooldown_ms;
+  // Leader reports must outlive a hot period, or no partition would ever stay hot long enough.
+  p.stats_ttl_ms = std::max<int64_t>(p.stats_ttl_ms, 3 * interval_ms);
+
+  shoal::init_logging("autoscaler", common.log_level);
+  auto nats = shoal::nats::Connection::connect({.url = common.nats_url, .name = "shoal-autoscaler",
+       .connect_timeout = std::chrono::milliseconds(common.nats_connect_timeout_ms)});
+  if (!nats.ok()) {
+    spdlog::critical("cannot connect to NATS at {}: {}", common.nats_url, nats.status().to_string());
+    return 1;
+  }
+  shoal::metrics::Registry registry;
+  shoal::metrics::register_process_metrics(registry, "autoscaler", SHOAL_VERSION);
+  (*nats)->register_metrics(registry);
+  shoal::autoscaler::AutoscalerService service(
+      *nats, shoal::subjects::Subjects(common.subject_prefix), options, &registry);
+  if (auto s = service.start(); !s.is_ok()) {
+    spdlog::critical("autoscaler start failed: {}", s.to_string());
+    return 1;
+  }
+  std::unique_ptr<shoal::http::AdminServer> admin;
+  if (common.admin_port > 0) {
+    admin = std::make_unique<shoal::http::AdminServer>(
+        static_cast<uint16_t>(common.admin_port), &registry,
+        [&nats, &service] { return (*nats)->connected() && service.ready(); });
+    if (auto s = admin->start(); !s.is_ok()) {
+      spdlog::critical("admin port {}: {}", common.admin_port, s.to_string());
+      return 1;
+    }
+  }
+  spdlog::info("autoscaler running{}: split above {} bytes, heat caps {} RCU / {} WCU for {} s, "
+               "max {} moves, balance ±{}%",
+               options.dry_run ? " (dry run)" : "", p.split_size_bytes, p.heat_read_units,
+               p.heat_write_units, heat_seconds, p.max_moves, p.balance_percent);
+  int sig = shoal::wait_for_termination_signal();
+  spdlog::info("autoscaler stopping (signal {})", sig);
+  service.stop();
+  return 0;
+}
