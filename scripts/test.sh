@@ -21,6 +21,10 @@ if [ "$WHAT" = all ]; then
   SHOAL_BUILD_DIR="$BUILD" K8S_REQUIRE=1 python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/k8s"
   echo "== dashboards: every query through a real Prometheus scraping a loaded fleet"
   SHOAL_BUILD_DIR="$BUILD" python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/dashboards"
+  echo "== shoalctl and the router's admin endpoint on a real fleet (tests/ctl)"
+  SHOAL_BUILD_DIR="$BUILD" python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/ctl"
+  echo "== autoscaler on a real fleet: a size split at a 1 MiB threshold (tests/autoscaler)"
+  SHOAL_BUILD_DIR="$BUILD" python3 -m pytest -q -p no:cacheprovider -rs "$ROOT/tests/autoscaler"
 fi
 
 echo "== e2e tests (pytest against a fresh fleet)"

@@ -6,6 +6,7 @@
 #include "shoal/common/config.h"
 #include "shoal/common/log.h"
 #include "shoal/common/signals.h"
+#include "shoal/ctl/endpoint.h"
 #include "shoal/http/admin.h"
 #include "shoal/http/server.h"
 #include "shoal/metrics/process.h"
@@ -69,11 +70,29 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot listen on {}:{}: {}", listen, port, s.to_string());
     return 1;
   }
+  // GET /admin/tables/<name>/partitions: what `shoalctl partitions <name> --json` prints.
+  // Declared before `admin`, so the admin server stops before the endpoint's worker goes
+  // (which may take a metadata request's deadline: kept short, a caller can ask again).
+  shoal::ctl::ClientOptions admin_rpc;
+  admin_rpc.rpc_timeout = std::chrono::milliseconds(3000);
+  shoal::ctl::PartitionsEndpoint partitions_endpoint(
+      *nats, shoal::subjects::Subjects(common.subject_prefix), admin_rpc);
   std::unique_ptr<shoal::http::AdminServer> admin;
   if (common.admin_port > 0) {
     admin = std::make_unique<shoal::http::AdminServer>(
         static_cast<uint16_t>(common.admin_port), &registry,
         [&nats, &router] { return (*nats)->connected() && router.ready(); });
+    admin->add_route(std::string(shoal::ctl::kAdminTablesPrefix),
+                     [&partitions_endpoint](shoal::http::Request&& req,
+                                            shoal::http::Responder resp) {
+                       partitions_endpoint.handle(
+                           req.target, [r = std::make_shared<shoal::http::Responder>(
+                                            std::move(resp))](shoal::ctl::AdminAnswer a) {
+                             r->send(shoal::http::Response::make(
+                                 static_cast<unsigned>(a.status), std::move(a.body),
+                                 std::move(a.content_type)));
+                           });
+                     });
     if (auto s = admin->start(); !s.is_ok()) {
       spdlog::critical("admin port {}: {}", common.admin_port, s.to_string());
       return 1;

@@ -28,18 +28,33 @@ AdminServer::AdminServer(uint16_t port, metrics::Registry* registry, std::functi
 
 AdminServer::~AdminServer() { server_.stop(); }
 
+void AdminServer::add_route(std::string prefix, Handler handler) {
+  routes_.emplace_back(std::move(prefix), std::move(handler));
+}
+
 Status AdminServer::start() { return server_.start(); }
 
 void AdminServer::handle(Request&& request, Responder responder) const {
   std::string_view path = request.target;
   if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
   bool known = path == "/metrics" || path == "/healthz" || path == "/readyz";
-  if (!known) return responder.send(Response::make(404, "not found\n"));
+  const Handler* route = nullptr;
+  if (!known) {
+    size_t best = 0;
+    for (const auto& [prefix, handler] : routes_) {
+      if (prefix.size() >= best && path.substr(0, prefix.size()) == prefix) {
+        best = prefix.size();
+        route = &handler;
+      }
+    }
+  }
+  if (!known && !route) return responder.send(Response::make(404, "not found\n"));
   if (request.method != "GET" && request.method != "HEAD") {
     Response r = Response::make(405, "method not allowed\n");
     r.headers.emplace_back("Allow", "GET, HEAD");
     return responder.send(std::move(r));
   }
+  if (route) return (*route)(std::move(request), std::move(responder));
   if (path == "/metrics") {
     std::string body = registry_ ? metrics::serialize(*registry_) : std::string();
     return responder.send(

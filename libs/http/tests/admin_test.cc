@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <thread>
 
 #include "shoal/http/client.h"
 
@@ -70,6 +71,41 @@ TEST(AdminServer, WithoutRegistryOrReadiness) {
   auto r = get("127.0.0.1", admin.port(), "/readyz");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200u);
+}
+
+TEST(AdminServer, RoutesAnswerLaterFromAnotherThread) {
+  AdminServer admin(0, nullptr, {}, "127.0.0.1");
+  std::vector<std::thread> workers;
+  admin.add_route("/admin/", [](Request&& req, Responder resp) {
+    resp.send(Response::make(200, "short " + req.target));
+  });
+  admin.add_route("/admin/tables/", [&workers](Request&& req, Responder resp) {
+    // Answered from another thread, as a route that waits on NATS does.
+    workers.emplace_back([target = req.target, r = std::move(resp)]() mutable {
+      r.send(Response::make(200, "{\"t\":\"" + target + "\"}", "application/json"));
+    });
+  });
+  ASSERT_TRUE(admin.start().is_ok());
+  Client c("127.0.0.1", admin.port());
+  auto a = c.get("/admin/tables/x/partitions?q=1");
+  ASSERT_TRUE(a.ok()) << a.status().to_string();
+  EXPECT_EQ(a->status, 200u);
+  EXPECT_EQ(a->header("Content-Type"), "application/json");
+  EXPECT_EQ(a->body, "{\"t\":\"/admin/tables/x/partitions?q=1\"}");  // longest prefix
+  auto b = c.get("/admin/nodes");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->body, "short /admin/nodes");
+  auto post = c.post("/admin/tables/x/partitions", {}, "x");
+  ASSERT_TRUE(post.ok());
+  EXPECT_EQ(post->status, 405u);
+  auto other = c.get("/adminx");
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->status, 404u);
+  auto h = c.get("/healthz");  // built-ins still answer
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->body, "ok");
+  admin.stop();
+  for (auto& t : workers) t.join();
 }
 
 }  // namespace
