@@ -1,4 +1,5 @@
-# Shoal image: shoal-router, shoal-metadata, shoal-storage-node and Debian's nats-server in
+# Shoal image: shoal-router, shoal-metadata, shoal-storage-node, shoal-autoscaler, the shoalctl
+# operator CLI and Debian's nats-server in
 # one slim, non-root runtime image (the chart picks the program per workload).
 #   make images            # docker build -t shoal:0.1.0 -t shoal:dev .
 # Build stage: Debian bookworm with the C++ toolchain and -dev packages from the same script
@@ -10,9 +11,12 @@ RUN SHOAL_DEPS=build bash scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
  && cmake --build /build --target shoal-router shoal-metadata shoal-storage-node \
+      shoal-autoscaler shoalctl \
  && install -D -s -m 0755 /build/services/router/shoal-router /out/shoal-router \
  && install -D -s -m 0755 /build/services/metadata/shoal-metadata /out/shoal-metadata \
- && install -D -s -m 0755 /build/services/storage-node/shoal-storage-node /out/shoal-storage-node
+ && install -D -s -m 0755 /build/services/storage-node/shoal-storage-node /out/shoal-storage-node \
+ && install -D -s -m 0755 /build/services/autoscaler/shoal-autoscaler /out/shoal-autoscaler \
+ && install -D -s -m 0755 /build/services/shoalctl/shoalctl /out/shoalctl
 
 # Runtime stage: only the shared libraries the binaries link (RocksDB is linked statically, its
 # compression libraries are not; tests/k8s/test_image.py checks this list against `ldd` of

@@ -16,6 +16,8 @@ BINARIES = {
     "shoal-router": BUILD / "services/router/shoal-router",
     "shoal-metadata": BUILD / "services/metadata/shoal-metadata",
     "shoal-storage-node": BUILD / "services/storage-node/shoal-storage-node",
+    "shoal-autoscaler": BUILD / "services/autoscaler/shoal-autoscaler",
+    "shoalctl": BUILD / "services/shoalctl/shoalctl",
 }
 # In every debian:bookworm-slim image (essential or required by apt itself).
 BASE = {"libc6", "libgcc-s1", "libstdc++6"}
