@@ -22,9 +22,11 @@ std::string_view op_name(storage::v1::AdminOp op) {
   }
 }
 
-void reply(ReplicaState& st, const std::string& subject, const Status& s) {
+void reply(ReplicaState& st, const std::string& subject, const Status& s,
+           uint64_t split_hash = 0) {
   if (subject.empty()) return;
   storage::v1::AdminResponse resp;
+  if (s.is_ok()) resp.set_split_hash(split_hash);
   resp.mutable_status()->set_code(s.is_ok() ? common::v1::CODE_OK
                                             : static_cast<common::v1::Code>(s.code()));
   resp.mutable_status()->set_message(s.message());
@@ -38,7 +40,7 @@ void finish(ReplicaState& st, const Status& s) {
   auto& op = *st.membership;
   if (op.request.op() == storage::v1::ADMIN_OP_SPLIT) {
     spdlog::info("replica {}: split at {:016x} into {}: {}", st.partition_id,
-                 op.request.split_hash(), op.request.new_partition_id(),
+                 op.done_split_hash, op.request.new_partition_id(),
                  s.is_ok() ? "applied" : s.to_string());
   } else if (s.is_ok()) {
     spdlog::info("replica {}: {} of raft id {} ({}) committed", st.partition_id,
@@ -48,7 +50,7 @@ void finish(ReplicaState& st, const Status& s) {
     spdlog::info("replica {}: {} of raft id {}: {}", st.partition_id, op_name(op.request.op()),
                  op.request.peer().raft_id(), s.to_string());
   }
-  reply(st, op.reply_subject, s);
+  reply(st, op.reply_subject, s, op.done_split_hash);
   st.membership.reset();
 }
 
@@ -79,15 +81,41 @@ void wait_settled(ReplicaState& st) {
 void propose_split(ReplicaState& st) {
   auto& op = *st.membership;
   const auto& d = st.record.replica();
-  const uint64_t m = op.request.split_hash();
+  uint64_t m = op.request.split_hash();
   const std::string& child = op.request.new_partition_id();
   if (child.empty() || child == st.partition_id) {
     return finish(st, invalid_argument("split of " + st.partition_id + " without a new partition id"));
   }
   std::string raw;
-  if (m != 0 && d.hash_hi() + 1 == m &&
-      st.env->store->get(st.env->meta_cf, meta_key(child), &raw).is_ok()) {
-    return finish(st, Status::ok());  // done before (a retry)
+  if (st.env->store->get(st.env->meta_cf, meta_key(child), &raw).is_ok()) {
+    // Done before (a retry): answer with where it was split.
+    storage::v1::ReplicaRecord r;
+    if (r.ParseFromString(raw)) op.done_split_hash = r.replica().hash_lo();
+    return finish(st, Status::ok());
+  }
+  if (m == 0) {
+    // The data's median: the first hash at which the bytes before it reach half. A hash
+    // holds every item of one partition key, so the split falls between two keys' hashes.
+    const std::string end = range_end_key(d.hash_hi());
+    auto it = st.env->store->iterator(st.env->data_cf);
+    uint64_t seen = 0, prev = d.hash_lo();
+    bool any = false;
+    for (it->Seek(range_begin_key(d.hash_lo())); it->Valid() && it->key().compare(end) < 0;
+         it->Next()) {
+      const uint64_t h = key_hash(std::string_view(it->key().data(), it->key().size()));
+      if (any && h != prev && seen * 2 >= st.data_bytes) {
+        m = h;
+        break;
+      }
+      if (any && h != prev) m = h;  // the last boundary so far, if half is never reached
+      any = true;
+      prev = h;
+      seen += it->key().size() + it->value().size();
+    }
+    if (m == 0 || m <= d.hash_lo()) {
+      return finish(st, invalid_argument("no split point separates the data of " +
+                                            st.partition_id + " (one partition key)"));
+    }
   }
   if (m <= d.hash_lo() || m > d.hash_hi()) {
     return finish(st, invalid_argument("split hash outside the range of " + st.partition_id));
@@ -104,6 +132,8 @@ void propose_split(ReplicaState& st) {
   op.apply_stage = true;
   op.index = r->index;
   op.term = r->term;
+  op.done_split_hash = m;
+  op.request.set_split_hash(m);  // writes to [m, hi] wait for the split (splitting_off)
   spdlog::info("replica {}: split at {:016x} into {} proposed at {}", st.partition_id, m, child,
                r->index);
 }

@@ -96,8 +96,8 @@ StorageNode::StorageNode(std::shared_ptr<nats::Connection> nats, subjects::Subje
              .Register(*registry_);
     size_gauge_ = &metrics::BuildGauge()
                        .Name("shoal_storage_replica_size_bytes")
-                       .Help("Approximate bytes each replica's items take in RocksDB (files and "
-                             "memtables; refreshed about every size_refresh_interval)")
+                       .Help("Bytes of each replica's items (stored key + value lengths, kept "
+                             "exactly as writes apply)")
                        .Register(*registry_);
     lag_gauge_ = &metrics::BuildGauge()
                       .Name("shoal_storage_raft_replication_lag_entries")
@@ -364,8 +364,6 @@ Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool c
   env->meta_cf = meta_cf_;
   env->nats = nats_;
   env->counters = std::make_shared<ReplicaCounters>();
-  env->size_refresh_ticks = std::max<int>(
-      1, static_cast<int>(options_.size_refresh_interval / options_.tick_interval));
   if (registry_) {
     env->request_durations = &request_durations_;
     env->lag_family = lag_gauge_;

@@ -176,6 +176,14 @@ bool FamilyRefs::used(const std::string& family) const {
   return it != users_.end() && !it->second.empty();
 }
 
+uint64_t key_hash(std::string_view storage_key) {
+  uint64_t h = 0;
+  for (size_t i = 0; i < 8 && i < storage_key.size(); ++i) {
+    h = (h << 8) | static_cast<uint8_t>(storage_key[i]);
+  }
+  return h;
+}
+
 std::string range_begin_key(uint64_t lo) {
   std::string k;
   put_be64(&k, lo);
@@ -284,6 +292,7 @@ void publish_status(ReplicaState& st) {
   c.commit_index.store(st.raft->commit_index(), std::memory_order_relaxed);
   c.applied_index.store(st.raft->applied_index(), std::memory_order_relaxed);
   c.items.store(st.item_count, std::memory_order_relaxed);
+  c.size_bytes.store(st.data_bytes, std::memory_order_relaxed);
   c.snapshot_index.store(st.raft->snapshot_index(), std::memory_order_relaxed);
   c.elections_started.store(st.raft->elections_started(), std::memory_order_relaxed);
   raft::ConfState conf = st.raft->conf_state();
@@ -395,24 +404,6 @@ void publish_lag(ReplicaState& st) {
   }
 }
 
-// The data family's approximate size, looked at every size_refresh_ticks while entries are
-// applied, every tenth time otherwise.
-void refresh_size(ReplicaState& st, int due_ticks) {
-  auto& env = *st.env;
-  st.size_ticks -= due_ticks;
-  if (st.size_ticks > 0) return;
-  st.size_ticks = env.size_refresh_ticks;
-  const uint64_t applied = st.raft->applied_index();
-  if (applied == st.size_applied && ++st.size_idle < 10) return;
-  st.size_idle = 0;
-  st.size_applied = applied;
-  const auto& d = st.record.replica();
-  env.counters->size_bytes.store(
-      env.store->approximate_size(env.data_cf, range_begin_key(d.hash_lo()),
-                                  range_end_key(d.hash_hi())),
-      std::memory_order_relaxed);
-}
-
 // After every input to the Raft node: notice leadership changes.
 void check_role(ReplicaState& st) {
   bool now_leader = st.raft->role() == raft::Role::kLeader;
@@ -444,14 +435,6 @@ void check_role(ReplicaState& st) {
 void propose_write(Self self, const DataCallPtr& call);
 void drive(Self self);
 
-uint64_t key_hash(std::string_view storage_key) {
-  uint64_t h = 0;
-  for (size_t i = 0; i < 8 && i < storage_key.size(); ++i) {
-    h = (h << 8) | static_cast<uint8_t>(storage_key[i]);
-  }
-  return h;
-}
-
 // A split of this leader is proposed and not applied yet, and `hash` goes to the new partition.
 bool splitting_off(const ReplicaState& st, uint64_t hash) {
   return st.membership && st.membership->request.op() == storage::v1::ADMIN_OP_SPLIT &&
@@ -474,10 +457,13 @@ void apply_split(ReplicaState& st, uint64_t index, const storage::v1::SplitEntry
   }
   // The child's items: counted here (keys only), not copied.
   const std::string begin = range_begin_key(m), end = range_end_key(d->hash_hi());
-  uint64_t child_items = 0;
+  uint64_t child_items = 0, child_bytes = 0;
   {
     auto it = env.store->iterator(env.data_cf);
-    for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) ++child_items;
+    for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+      ++child_items;
+      child_bytes += it->key().size() + it->value().size();
+    }
     if (!it->status().ok()) die(st, "counting a split's items", internal_error(it->status().ToString()));
   }
   const raft::ConfState conf = st.raft->conf_state();
@@ -491,14 +477,17 @@ void apply_split(ReplicaState& st, uint64_t index, const storage::v1::SplitEntry
   for (const auto& p : group_members(st)) *cd->add_peers() = p;
   child.set_applied_index(kSplitInitIndex);
   child.set_item_count(child_items);
+  child.set_data_bytes(child_bytes);
   child.set_data_family(env.data_cf->name());
   child.set_raft_id(st.record.raft_id());
   for (auto v : conf.voters) child.mutable_initial_conf()->add_voters(v);
 
   d->set_hash_hi(m - 1);
   st.item_count = st.item_count >= child_items ? st.item_count - child_items : 0;
+  st.data_bytes = st.data_bytes >= child_bytes ? st.data_bytes - child_bytes : 0;
   st.record.set_applied_index(index);
   st.record.set_item_count(st.item_count);
+  st.record.set_data_bytes(st.data_bytes);
 
   store::Batch b;
   b.put(env.meta_cf, meta_key(st.partition_id), st.record.SerializeAsString());
@@ -538,7 +527,6 @@ void catch_up_ticks(ReplicaState& st) {
   if (due > 0) {
     check_role(st);
     publish_lag(st);
-    refresh_size(st, due);
   }
 }
 
@@ -605,6 +593,7 @@ void finish_turn(Self self, raft::Ready& rd) {
         // What precedes the split is applied first (the split counts what the family holds).
         st.record.set_applied_index(e.index - 1);
         st.record.set_item_count(st.item_count);
+        st.record.set_data_bytes(st.data_bytes);
         batch.put(env.meta_cf, meta_key(st.partition_id), st.record.SerializeAsString());
         if (Status s = env.store->write(batch, /*sync=*/false); !s.is_ok()) die(st, "apply", s);
         batch = store::Batch();
@@ -623,6 +612,7 @@ void finish_turn(Self self, raft::Ready& rd) {
       if (le.op() == storage::v1::DATA_OP_PUT) batch.put(env.data_cf, le.key(), le.item());
       else batch.erase(env.data_cf, le.key());
       st.item_count = static_cast<uint64_t>(static_cast<int64_t>(st.item_count) + le.item_delta());
+      st.data_bytes = static_cast<uint64_t>(static_cast<int64_t>(st.data_bytes) + le.bytes_delta());
       ++writes;
       if (auto it = st.pending.find(le.key()); it != st.pending.end() && it->second.index == e.index) {
         st.pending.erase(it);
@@ -630,6 +620,7 @@ void finish_turn(Self self, raft::Ready& rd) {
     }
     st.record.set_applied_index(rd.committed.back().index);
     st.record.set_item_count(st.item_count);
+    st.record.set_data_bytes(st.data_bytes);
     batch.put(env.meta_cf, meta_key(st.partition_id), st.record.SerializeAsString());
     // Not synced: the entries are durable in the log, and a replica that loses this write
     // re-applies them from its recorded applied index at restart.
@@ -778,6 +769,8 @@ void propose_write(Self self, const DataCallPtr& call) {
   entry.set_key(skey);
   if (is_put) entry.set_item(*out.image);
   entry.set_item_delta(is_put && !previous ? 1 : (!is_put && previous ? -1 : 0));
+  entry.set_bytes_delta(static_cast<int64_t>(is_put ? skey.size() + out.image->size() : 0) -
+                        static_cast<int64_t>(previous ? skey.size() + previous->size() : 0));
   auto id = st.raft->propose(entry.SerializeAsString());
   if (!id.ok()) return respond_not_leader(st, call->reply);
 
@@ -841,6 +834,19 @@ Status restore(ReplicaState& st) {
   if (self_id == raft::kNoNode) return internal_error("node is not a member of " + st.partition_id);
   st.record.set_raft_id(self_id);
   load_directory(st);
+  if (!st.record.has_data_bytes()) {
+    // A record from before data bytes were kept: the family holds exactly what is applied.
+    const auto& d = st.record.replica();
+    const std::string end = range_end_key(d.hash_hi());
+    uint64_t bytes = 0;
+    auto it = env.store->iterator(env.data_cf);
+    for (it->Seek(range_begin_key(d.hash_lo())); it->Valid() && it->key().compare(end) < 0;
+         it->Next()) {
+      bytes += it->key().size() + it->value().size();
+    }
+    st.data_bytes = bytes;
+    st.record.set_data_bytes(bytes);
+  }
   raft::Config cfg;
   cfg.id = self_id;
   // The initial configuration (used only while neither the log nor a snapshot says otherwise).
@@ -904,13 +910,13 @@ caf::behavior replica_actor(caf::stateful_actor<ReplicaState>* self,
   st.env = env;
   st.partition_id = env->record.replica().partition_id();
   st.item_count = env->record.item_count();
+  st.data_bytes = env->record.data_bytes();
   if (Status s = restore(st); !s.is_ok()) {
     spdlog::critical("replica {}: {}", st.partition_id, s.to_string());
     self->quit(caf::exit_reason::user_shutdown);
     return {};
   }
   publish_status(st);
-  refresh_size(st, 0);  // size_ticks starts at 0: a first estimate now
   st.next_tick = std::chrono::steady_clock::now() + env->tick_interval;
 
   return {

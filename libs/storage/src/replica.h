@@ -77,7 +77,6 @@ struct ReplicaEnv {
   uint64_t compact_threshold = 10000;  // see NodeOptions
   uint64_t compact_keep = 1000;
   int membership_wait_ticks = 100;  // a membership change answers UNAVAILABLE after this
-  int size_refresh_ticks = 10;      // see NodeOptions::size_refresh_interval
 
   // Metrics (null/empty without a registry). The node's request-duration histograms outlive
   // every actor (the node stops them first).
@@ -121,6 +120,9 @@ caf::behavior replica_actor(caf::stateful_actor<struct ReplicaState>* self,
 
 using ReplicaSelf = caf::stateful_actor<struct ReplicaState>*;
 
+// The partition hash a storage key starts with.
+uint64_t key_hash(std::string_view storage_key);
+
 // Lets go of `cf` for `partition_id`: drops it if no other replica uses it, else deletes the
 // replica's range [lo, hi] from it.
 void release_family(store::Store& store, FamilyRefs& refs, const store::CfPtr& cf,
@@ -148,6 +150,7 @@ struct ReplicaState {
   std::map<raft::NodeId, std::string> peer_nodes;  // raft id -> storage node id (directory)
   std::string partition_id;
   uint64_t item_count = 0;
+  uint64_t data_bytes = 0;    // stored key + value bytes of its items (exact, see apply)
   uint64_t log_last = 0;      // last log index written to the log family
   raft::HardState persisted;  // last hard state written
   // The Raft clock follows the steady clock: every input first catches up on the ticks due
@@ -207,6 +210,7 @@ struct ReplicaState {
     std::string reply_subject;
     bool directory_stage = false;  // waiting for the peer directory entry, then the conf change
     bool apply_stage = false;      // a split: answered once applied here, not just committed
+    uint64_t done_split_hash = 0;  // a split: the hash it is (was) made at
     uint64_t index = 0;            // the entry waited for
     uint64_t term = 0;
     int ticks_left = 0;
@@ -216,11 +220,6 @@ struct ReplicaState {
   raft::ConfState published_conf;  // what the counters show (republished when it changes)
   bool group_dirty = true;         // peer directory changed since last published
 
-  // Size estimate (counters->size_bytes): ticks until the next look, the applied index it
-  // was taken at, and looks skipped since because nothing was applied.
-  int size_ticks = 0;
-  uint64_t size_applied = ~0ull;
-  int size_idle = 0;
 
   static inline const char* name = "shoal.replica";
 };

@@ -233,6 +233,7 @@ Status SnapshotSender::transfer(const SnapshotJob& job) {
   to_proto(job.message, chunk.mutable_message());
   chunk.mutable_peers()->Assign(job.peers.begin(), job.peers.end());
   chunk.set_item_count(job.item_count);
+  chunk.set_data_bytes(job.data_bytes);
   chunk.set_has_range(true);
   chunk.set_hash_lo(job.hash_lo);
   chunk.set_hash_hi(job.hash_hi);
@@ -296,6 +297,7 @@ Status SnapshotReceiver::finish_locked(const storage::v1::SnapshotChunk& c) {
   staged->family = std::move(it->second.family);
   staged->peers.assign(c.peers().begin(), c.peers().end());
   staged->item_count = c.item_count();
+  staged->data_bytes = c.data_bytes();
   staged->has_range = c.has_range();
   staged->hash_lo = c.hash_lo();
   staged->hash_hi = c.hash_hi();
@@ -419,6 +421,7 @@ void send_image(ReplicaSelf self, const raft::Message& m) {
   job.image = env.store->snapshot();
   job.peers.assign(st.record.replica().peers().begin(), st.record.replica().peers().end());
   job.item_count = st.item_count;
+  job.data_bytes = st.data_bytes;
   job.hash_lo = st.record.replica().hash_lo();
   job.hash_hi = st.record.replica().hash_hi();
   job.done = [actor = caf::actor_cast<caf::actor>(self), to = m.to](bool ok) {
@@ -469,6 +472,7 @@ void prepare_install(ReplicaState& st, const raft::Snapshot& snapshot, store::Ba
   put_snapshot_meta(batch, env.meta_cf, st.partition_id, snapshot.meta);
   st.record.set_applied_index(snapshot.meta.index);
   st.record.set_item_count(st.installing->item_count);
+  st.record.set_data_bytes(st.installing->data_bytes);
   st.record.set_data_family(st.installing->family->name());
   if (st.installing->has_range) {
     st.record.mutable_replica()->set_hash_lo(st.installing->hash_lo);
@@ -488,6 +492,7 @@ void finish_install(ReplicaState& st) {
   store::CfPtr old = std::move(env.data_cf);
   env.data_cf = s->family;
   st.item_count = s->item_count;
+  st.data_bytes = s->data_bytes;
   load_directory(st);  // the image's (prepare_install put it in the record)
   st.group_dirty = true;
   const uint64_t index = s->message.snapshot->meta.index;

@@ -93,6 +93,7 @@ struct SnapshotJob {
   store::SnapshotPtr image;   // ...read at this RocksDB snapshot
   std::vector<storage::v1::Peer> peers;  // peer directory at the image
   uint64_t item_count = 0;
+  uint64_t data_bytes = 0;
   uint64_t hash_lo = 0;  // the partition's range: only its items are streamed
   uint64_t hash_hi = ~0ull;
   std::function<void(bool ok)> done;  // called once, on a sender thread

@@ -86,7 +86,6 @@ class Replication : public ::testing::Test {
     o.compact_threshold = compact_threshold_;
     o.compact_keep = compact_keep_;
     o.snapshot_chunk_bytes = chunk_bytes_;
-    o.size_refresh_interval = 200ms;
     return o;
   }
 
@@ -644,19 +643,22 @@ TEST_F(Replication, ExportsNodeAndReplicaMetrics) {
 
   const metrics::Labels replica = {{"table_id", kTable}, {"partition", kPid}};
   double led = 0;
+  std::set<double> sizes;  // exact (key + value bytes, applied alike): one value on every replica
   for (const auto& p : kGroup) {
     const auto& reg = *registries_.at(p.node_id());
     EXPECT_EQ(value(reg, "shoal_storage_partitions"), 1.0) << p.node_id();
     led += value(reg, "shoal_storage_partitions_led").value_or(-1);
     EXPECT_EQ(value(reg, "shoal_storage_replica_items", replica), 200.0) << p.node_id();
-    // 200 items of ~110 bytes: in the memtable, estimated.
+    // 200 items of ~110 bytes.
     EXPECT_TRUE(wait_for(
         [&] { return value(reg, "shoal_storage_replica_size_bytes", replica).value_or(0) > 10000; },
         5000ms))
         << p.node_id() << " size " << value(reg, "shoal_storage_replica_size_bytes", replica).value_or(-1);
+    sizes.insert(value(reg, "shoal_storage_replica_size_bytes", replica).value_or(-1));
     EXPECT_TRUE(value(reg, "shoal_storage_raft_elections_total", replica).has_value());
   }
   EXPECT_EQ(led, 1.0);
+  EXPECT_EQ(sizes.size(), 1u);
   const auto& lreg = *registries_.at(l);
   EXPECT_EQ(value(lreg, "shoal_storage_partitions_led"), 1.0);
   // The designated first leader campaigned: an election of its own.

@@ -66,6 +66,7 @@ struct StagedSnapshot {
   store::CfPtr family;    // the image's items; becomes the replica's data family on install
   std::vector<storage::v1::Peer> peers;  // the group's peer directory at the image
   uint64_t item_count = 0;
+  uint64_t data_bytes = 0;
   bool has_range = false;  // the partition's hash range at the image
   uint64_t hash_lo = 0;
   uint64_t hash_hi = 0;

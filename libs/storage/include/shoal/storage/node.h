@@ -59,10 +59,6 @@ struct NodeOptions {
   size_t snapshot_chunk_bytes = 1 << 20;
   // Images streamed at once by this node (threads).
   int snapshot_senders = 2;
-  // shoal_storage_replica_size_bytes: a replica re-estimates its size (RocksDB
-  // GetApproximateSizes of its data family, on its actor) this often while it applies
-  // writes, and ten times less often while idle (compactions still change it).
-  std::chrono::milliseconds size_refresh_interval{1000};
   // Benchmarks of the layers above storage only (bench/, the "ceiling"): answer every data
   // request at once from the NATS thread, without Raft or RocksDB — writes succeed, reads find
   // a small fixed item. Never for real data.
@@ -83,7 +79,7 @@ struct ReplicaCounters {
   std::atomic<uint64_t> commit_index{0};
   std::atomic<uint64_t> elections_won{0};
   std::atomic<uint64_t> elections_started{0};  // raft::Node::elections_started
-  std::atomic<uint64_t> size_bytes{0};         // approximate bytes of the data family
+  std::atomic<uint64_t> size_bytes{0};         // stored key + value bytes of its items
   std::atomic<uint64_t> snapshot_index{0};
   std::atomic<uint64_t> snapshots_sent{0};
   std::atomic<uint64_t> snapshots_installed{0};
