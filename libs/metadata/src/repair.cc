@@ -54,7 +54,8 @@ Result<storage::v1::AdminResponse> MetadataService::admin_call(
   return resp;
 }
 
-Status MetadataService::leader_call(const meta::v1::Partition& p, storage::v1::AdminRequest req) {
+Status MetadataService::leader_call(const meta::v1::Partition& p, storage::v1::AdminRequest req,
+                                    storage::v1::AdminResponse* out) {
   req.mutable_replica()->set_partition_id(p.partition_id());
   std::vector<std::string> candidates;
   if (!p.leader_node_id().empty()) candidates.push_back(p.leader_node_id());
@@ -67,7 +68,10 @@ Status MetadataService::leader_call(const meta::v1::Partition& p, storage::v1::A
       continue;
     }
     Status s = from_proto(resp->status());
-    if (s.is_ok()) return s;
+    if (s.is_ok()) {
+      if (out) *out = *resp;
+      return s;
+    }
     last = s;
     if (s.code() == Code::kStaleRoute && !resp->leader_node_id().empty()) {
       candidates.insert(candidates.begin() + static_cast<ptrdiff_t>(i) + 1, resp->leader_node_id());

@@ -1,7 +1,8 @@
 // Scale-out operations on the partition map: splits, replica moves and node drains.
 //
 // SPLIT. SplitPartition records the intent in the partition (Partition.split: the child's id,
-// reserved from Table.next_partition_seq, and the split hash) and answers; the reconciler then
+// reserved from Table.next_partition_seq, and the split hash, or 0 for the leader to pick the
+// hash that halves the partition's data bytes) and answers; the reconciler then
 // asks P's leader to split (ADMIN_OP_SPLIT: a SplitEntry in P's log; every replica of P
 // becomes P [lo, m-1] plus a replica of the child [m, hi] on the same node, sharing P's data).
 // Once the leader applied it, the catalog gets both partitions (same members, the child led by
@@ -81,9 +82,8 @@ std::string MetadataService::split_partition(const std::string& payload) {
       return failed_precondition("partition " + p->partition_id() +
                                  " has a split or a replica change under way");
     }
-    uint64_t m = req.split_hash();
-    if (m == 0) m = p->hash_lo() + (p->hash_hi() - p->hash_lo()) / 2 + 1;  // the midpoint
-    if (m <= p->hash_lo() || m > p->hash_hi()) {
+    const uint64_t m = req.split_hash();  // 0: the leader halves the data
+    if (m != 0 && (m <= p->hash_lo() || m > p->hash_hi())) {
       return invalid_argument("split hash outside (hash_lo, hash_hi] of " + p->partition_id());
     }
     uint64_t seq = std::max<uint64_t>(t->next_partition_seq(),
@@ -144,7 +144,12 @@ void MetadataService::split_once() {
     req.set_split_hash(sc.split_hash());
     req.set_new_partition_id(sc.new_partition_id());
     const auto started = std::chrono::steady_clock::now();
-    Status s = leader_call(p, req);
+    storage::v1::AdminResponse answer;
+    Status s = leader_call(p, req, &answer);
+    const uint64_t m = sc.split_hash() != 0 ? sc.split_hash() : answer.split_hash();
+    if (s.is_ok() && (m <= p.hash_lo() || m > p.hash_hi())) {
+      s = internal_error("split of " + p.partition_id() + " answered without a usable hash");
+    }
     if (!s.is_ok()) {
       spdlog::info("metadata: split of {} waits: {}", p.partition_id(), s.to_string());
       if (s.code() == Code::kInvalidArgument) {
@@ -168,8 +173,8 @@ void MetadataService::split_once() {
     child.clear_split();
     child.clear_change();
     child.set_partition_id(sc.new_partition_id());
-    child.set_hash_lo(sc.split_hash());
-    q->set_hash_hi(sc.split_hash() - 1);
+    child.set_hash_lo(m);
+    q->set_hash_hi(m - 1);
     q->clear_split();
     // Partitions stay in hash order.
     auto* parts = t.mutable_partitions();
@@ -189,8 +194,7 @@ void MetadataService::split_once() {
                         .count();
     spdlog::info("metadata: {} split at {:016x}: {} takes [{:016x}, {:016x}] ({} partitions, map "
                  "epoch {}, {} ms, {})",
-                 p.partition_id(), sc.split_hash(), sc.new_partition_id(), sc.split_hash(),
-                 p.hash_hi(), t.partitions_size(), t.map_epoch(), ms, sc.reason());
+                 p.partition_id(), m, sc.new_partition_id(), m, p.hash_hi(), t.partitions_size(), t.map_epoch(), ms, sc.reason());
     if (splits_counter_) splits_counter_->Increment();
   }
 }

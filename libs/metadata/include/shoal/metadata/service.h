@@ -156,7 +156,8 @@ class MetadataService {
   Result<storage::v1::AdminResponse> admin_call(const std::string& node,
                                                 const storage::v1::AdminRequest& req);
   // Sends a membership request to the partition's leader, following leader hints.
-  Status leader_call(const meta::v1::Partition& p, storage::v1::AdminRequest req);
+  Status leader_call(const meta::v1::Partition& p, storage::v1::AdminRequest req,
+                     storage::v1::AdminResponse* out = nullptr);
   Status persist_table(const meta::v1::Table& t);
   Status erase_table(const std::string& name);
   void publish_event(meta::v1::EventType type, const meta::v1::Table& t);
