@@ -157,6 +157,8 @@ struct Router::Impl {
   void note_leader(const meta::v1::Partition& p, const std::string& node);
   void node_answered(const std::string& node);
   void skip_node(const meta::v1::Partition& p, const std::string& node);
+  // `node` does not host p (any more: a move or a split): guess the next replica next time.
+  void not_hosted(const meta::v1::Partition& p, const std::string& node);
 };
 
 // ---- helpers shared by handlers -----------------------------------------------------------

@@ -117,7 +117,14 @@ bool Router::Impl::suspect_locked(const std::string& node) const {
 std::string Router::Impl::leader_of(const meta::v1::Partition& p) {
   std::lock_guard lock(hints_mu);
   std::string guess;
-  if (auto it = leader_hints.find(p.partition_id()); it != leader_hints.end()) {
+  const auto& ids = p.replica_node_ids();
+  auto it = leader_hints.find(p.partition_id());
+  // A hint about a node that is not a member any more (the replica moved) is forgotten.
+  if (it != leader_hints.end() && std::find(ids.begin(), ids.end(), it->second) == ids.end()) {
+    leader_hints.erase(it);
+    it = leader_hints.end();
+  }
+  if (it != leader_hints.end()) {
     guess = it->second;
   } else if (!p.leader_node_id().empty()) {
     guess = p.leader_node_id();
@@ -151,6 +158,19 @@ void Router::Impl::skip_node(const meta::v1::Partition& p, const std::string& no
   const auto& ids = p.replica_node_ids();
   auto it = std::find(ids.begin(), ids.end(), node);
   if (it == ids.end() || ids.size() < 2) return;
+  ++it;
+  if (it == ids.end()) it = ids.begin();
+  leader_hints[p.partition_id()] = *it;
+}
+
+void Router::Impl::not_hosted(const meta::v1::Partition& p, const std::string& node) {
+  std::lock_guard lock(hints_mu);
+  const auto& ids = p.replica_node_ids();
+  auto it = std::find(ids.begin(), ids.end(), node);
+  if (it == ids.end() || ids.size() < 2) {
+    leader_hints.erase(p.partition_id());
+    return;
+  }
   ++it;
   if (it == ids.end()) it = ids.begin();
   leader_hints[p.partition_id()] = *it;
@@ -235,8 +255,13 @@ void Router::Impl::data_call(const CallPtr& call, const std::string& table_name,
           if (st.code() == Code::kStaleRoute) {
             // Not the leader (nothing was applied): follow its hint, or wait for the election.
             if (!resp.leader_node_id().empty()) note_leader(*p, resp.leader_node_id());
-            return retry(st, resp.leader_node_id().empty() &&
-                                 st.message().starts_with("key range not owned"));
+            // The map moved: the range went to a split's child, or the replica to another node.
+            const bool range_moved = resp.leader_node_id().empty() &&
+                                     st.message().starts_with("key range not owned");
+            const bool replica_moved = resp.leader_node_id().empty() &&
+                                       st.message().find(" not on node ") != std::string::npos;
+            if (replica_moved) not_hosted(*p, target);
+            return retry(st, range_moved || replica_moved);
           }
           if (st.code() == Code::kUnavailable) return retry(st, false);
           if (!st.is_ok()) return done(api::errors::from_status(st), std::move(resp));
