@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   app.add_flag("--dry-run", options.dry_run, "log and count decisions, ask metadata for nothing")
       ->envname("SHOAL_AUTOSCALER_DRY_RUN");
   app.add_option("--split-size-bytes", p.split_size_bytes,
-                 "split a partition larger than this, at its midpoint (default 10 GiB)")
+                 "split a partition larger than this, at its data median (default 10 GiB)")
       ->envname("SHOAL_SPLIT_SIZE_BYTES")->check(CLI::PositiveNumber);
   app.add_option("--heat-read-units", p.heat_read_units,
                  "per-partition read cap, RCU per second (DynamoDB: 3000)")

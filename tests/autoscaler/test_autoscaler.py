@@ -159,7 +159,7 @@ def test_size_split(fleet):
 
     assert value(ADMIN + 2, "shoal_autoscaler_decisions_total", kind="split_size",
                  result="ok") >= 1
-    assert re.search(r"autoscaler: split \S+ of autoscaled for size: .* > 1 MiB at midpoint",
+    assert re.search(r"autoscaler: split \S+ of autoscaled for size: .* > 1 MiB at the data median",
                      fleet.log("autoscaler")), fleet.log("autoscaler")[-3000:]
     # Every item is still there, exactly once.
     seen = []

@@ -218,7 +218,7 @@ std::vector<Decision> Policy::plan_splits(const Catalog& catalog, int64_t now_ms
       d.kind = Kind::kSplitSize;
       d.split_hash = 0;
       d.reason = "size: " + format_bytes(w.size_bytes) + " > " +
-                 format_bytes(options_.split_size_bytes) + " at midpoint";
+                 format_bytes(options_.split_size_bytes) + " at the data median";
       decided(w, now_ms);
       out.push_back(std::move(d));
       continue;

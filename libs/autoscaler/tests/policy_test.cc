@@ -121,7 +121,7 @@ TEST(SizeSplit, AboveThresholdSplitsAtMidpoint) {
   EXPECT_TRUE(policy.partitions().empty());
   EXPECT_TRUE(policy.plan_splits(c, 1000).empty());
 
-  // Exactly at the threshold: no split; above: split at the midpoint.
+  // Exactly at the threshold: no split; above: split at the data median.
   policy.observe(node_stats("n1", {pstats("t1-x.0", 0, (1ull << 63) - 1, true, 8ull << 20)}), 2000);
   EXPECT_TRUE(policy.plan_splits(c, 2000).empty());
   uint64_t size = (8ull << 20) + (1ull << 20) + (1ull << 20) / 10 + 1;  // 9.1 MiB and a bit
@@ -132,8 +132,8 @@ TEST(SizeSplit, AboveThresholdSplitsAtMidpoint) {
   EXPECT_EQ(kind_name(ds[0].kind), "split_size");
   EXPECT_EQ(ds[0].table_name, "T");
   EXPECT_EQ(ds[0].partition_id, "t1-x.0");
-  EXPECT_EQ(ds[0].split_hash, 0u);  // metadata's midpoint
-  EXPECT_EQ(ds[0].reason, "size: 9.1 MiB > 8 MiB at midpoint");
+  EXPECT_EQ(ds[0].split_hash, 0u);  // the leader halves the data
+  EXPECT_EQ(ds[0].reason, "size: 9.1 MiB > 8 MiB at the data median");
 
   // Decided once: cooldown, then asked again if still too big.
   policy.observe(node_stats("n1", {pstats("t1-x.0", 0, (1ull << 63) - 1, true, size)}), 4000);

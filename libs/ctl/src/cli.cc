@@ -309,7 +309,7 @@ void add_cli(CLI::App& app, CliOptions& o) {
   split->add_option("TABLE", o.table, "table name")->required();
   split->add_option("PARTITION", o.partition, "partition id, or its number in the table")
       ->required();
-  split->add_option("--at", o.at, "split hash (0x<hex> or decimal; default the midpoint)");
+  split->add_option("--at", o.at, "split hash (0x<hex> or decimal; default: where the data bytes are halved)");
   split->add_option("--reason", o.reason, "recorded with the split");
   wait(split, "wait until the partition map shows the split done");
 

@@ -63,7 +63,7 @@ struct Catalog {
 };
 
 enum class Kind {
-  kSplitSize,          // split at the midpoint: the partition passed split_size_bytes
+  kSplitSize,          // split at the data median: the partition passed split_size_bytes
   kSplitHeat,          // split at the weighted median of the sampled key hashes
   kMove,               // move one replica to an emptier node of the same zone
   kNoSplitSingleKey,   // hot, but one key hash carries most of the load
@@ -77,7 +77,7 @@ struct Decision {
   std::string table_id;
   std::string table_name;
   std::string partition_id;
-  uint64_t split_hash = 0;  // splits: 0 = the midpoint (size), else lo < split_hash <= hi
+  uint64_t split_hash = 0;  // splits: 0 = the data median (size), else lo < split_hash <= hi
   std::string from_node_id;  // moves
   std::string to_node_id;
   std::string zone;
