@@ -25,6 +25,8 @@ if [ "$WHAT" = all ]; then
   SHOAL_BUILD_DIR="$BUILD" python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/ctl"
   echo "== autoscaler on a real fleet: a size split at a 1 MiB threshold (tests/autoscaler)"
   SHOAL_BUILD_DIR="$BUILD" python3 -m pytest -q -p no:cacheprovider -rs "$ROOT/tests/autoscaler"
+  echo "== scale-out on a real fleet: heat splits, growth to 16+ partitions, new nodes, a drain (tests/scale)"
+  SHOAL_BUILD_DIR="$BUILD" python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/scale"
 fi
 
 echo "== e2e tests (pytest against a fresh fleet)"
