@@ -3,7 +3,10 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <cstdio>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "shoal/autoscaler/service.h"
 #include "shoal/common/config.h"
@@ -64,6 +67,48 @@ int main(int argc, char** argv) {
   app.add_option("--node-write-units", p.node_write_units,
                  "write units per second one storage node is sized for")
       ->envname("SHOAL_NODE_WRITE_UNITS")->check(CLI::PositiveNumber);
+  // Applying desired_nodes to the per-zone storage StatefulSets (libs/autoscaler/README.md).
+  bool k8s_scale = false;
+  shoal::autoscaler::K8sConfig k8s;
+  shoal::autoscaler::ScalerOptions scaler;
+  int64_t k8s_interval_ms = scaler.apply_interval.count();
+  int64_t k8s_timeout_ms = k8s.timeout.count();
+  std::string scale_once;
+  app.add_flag("--k8s-scale", k8s_scale,
+               "scale the per-zone storage StatefulSets up to the desired node counts")
+      ->envname("SHOAL_AUTOSCALER_K8S_SCALE");
+  app.add_option("--k8s-api", k8s.api_url,
+                 "Kubernetes API https://host:port (default: in-cluster, KUBERNETES_SERVICE_HOST)")
+      ->envname("SHOAL_K8S_API");
+  app.add_option("--k8s-token-file", k8s.token_file,
+                 "bearer token file (default: the pod's service account token)")
+      ->envname("SHOAL_K8S_TOKEN_FILE");
+  app.add_option("--k8s-ca-file", k8s.ca_file, "CA of the API server (default: the service account's ca.crt)")
+      ->envname("SHOAL_K8S_CA_FILE");
+  app.add_option("--k8s-client-cert", k8s.client_cert_file, "client certificate (PEM) instead of a token")
+      ->envname("SHOAL_K8S_CLIENT_CERT");
+  app.add_option("--k8s-client-key", k8s.client_key_file, "its private key (PEM)")
+      ->envname("SHOAL_K8S_CLIENT_KEY");
+  app.add_option("--k8s-namespace", k8s.namespace_name,
+                 "namespace of the StatefulSets (default: the pod's own)")
+      ->envname("SHOAL_K8S_NAMESPACE");
+  app.add_option("--k8s-statefulset", scaler.statefulset_template,
+                 "StatefulSet of a zone's storage nodes; {zone} is the zone as the chart writes "
+                 "it in names (lower case, '.' and '_' as '-', 15 characters)")
+      ->envname("SHOAL_K8S_STATEFULSET")->capture_default_str();
+  app.add_option("--k8s-max-nodes-per-zone", scaler.max_nodes_per_zone,
+                 "never scale a zone's StatefulSet above this")
+      ->envname("SHOAL_K8S_MAX_NODES_PER_ZONE")->check(CLI::Range(1, 10000))->capture_default_str();
+  app.add_option("--k8s-apply-interval-ms", k8s_interval_ms,
+                 "evaluate each StatefulSet at most this often")
+      ->envname("SHOAL_K8S_APPLY_INTERVAL_MS")->check(CLI::Range(int64_t{1000}, int64_t{86400000}))
+      ->capture_default_str();
+  app.add_option("--k8s-timeout-ms", k8s_timeout_ms, "one Kubernetes API request")
+      ->envname("SHOAL_K8S_TIMEOUT_MS")->check(CLI::Range(int64_t{100}, int64_t{600000}))
+      ->capture_default_str();
+  app.add_option("--k8s-scale-once", scale_once,
+                 "operator/test tool: apply zone=count[,zone=count...] once through the same "
+                 "policy and client (scale up only, capped), print each outcome, exit; needs no NATS");
   CLI11_PARSE(app, argc, argv);
   shoal::block_termination_signals();  // before any thread starts
   options.interval = std::chrono::milliseconds(interval_ms);
@@ -74,17 +119,71 @@ int main(int argc, char** argv) {
   p.stats_ttl_ms = std::max<int64_t>(p.stats_ttl_ms, 3 * interval_ms);
 
   shoal::init_logging("autoscaler", common.log_level);
+  scaler.apply_interval = std::chrono::milliseconds(k8s_interval_ms);
+  scaler.dry_run = options.dry_run;
+  k8s.timeout = std::chrono::milliseconds(k8s_timeout_ms);
+  shoal::metrics::Registry registry;
+  std::unique_ptr<shoal::autoscaler::K8sScaler> k8s_scaler;
+  if (k8s_scale || !scale_once.empty()) {
+    auto config = shoal::autoscaler::resolve_k8s_config(k8s);
+    if (!config.ok()) {
+      spdlog::critical("--k8s-scale: {}", config.status().to_string());
+      return 1;
+    }
+    auto client = shoal::autoscaler::K8sClient::create(*config);
+    if (!client.ok()) {
+      spdlog::critical("--k8s-scale: {}", client.status().to_string());
+      return 1;
+    }
+    spdlog::info("autoscaler: scaling StatefulSets {} in namespace {} via {}, up to {} per zone, "
+                 "at most every {} ms{}",
+                 scaler.statefulset_template, config->namespace_name, config->api_url,
+                 scaler.max_nodes_per_zone, k8s_interval_ms, scaler.dry_run ? " (dry run)" : "");
+    k8s_scaler = std::make_unique<shoal::autoscaler::K8sScaler>(std::move(*client), scaler, &registry);
+  }
+  if (!scale_once.empty()) {
+    std::map<std::string, int> counts;
+    for (size_t pos = 0; pos <= scale_once.size();) {
+      size_t end = scale_once.find(',', pos);
+      if (end == std::string::npos) end = scale_once.size();
+      std::string item = scale_once.substr(pos, end - pos);
+      pos = end + 1;
+      auto eq = item.find('=');
+      int n = 0;
+      try {
+        if (eq == std::string::npos || eq == 0) throw std::invalid_argument(item);
+        size_t used = 0;
+        n = std::stoi(item.substr(eq + 1), &used);
+        if (used != item.size() - eq - 1 || n < 0) throw std::invalid_argument(item);
+      } catch (const std::exception&) {
+        spdlog::critical("--k8s-scale-once: expected zone=count, got '{}'", item);
+        return 2;
+      }
+      counts[item.substr(0, eq)] = n;
+    }
+    int errors = 0;
+    for (const auto& [zone, n] : counts) {
+      auto o = k8s_scaler->apply_once(zone, n);
+      std::printf("zone=%s statefulset=%s result=%s current=%d target=%d reason=%s\n",
+                  zone.c_str(), shoal::autoscaler::statefulset_name(scaler.statefulset_template, zone).c_str(),
+                  o.result.c_str(), o.current, o.target, o.reason.c_str());
+      if (o.result == "error") ++errors;
+    }
+    std::fflush(stdout);
+    return errors == 0 ? 0 : 1;
+  }
+  options.k8s = k8s_scaler.get();
   auto nats = shoal::nats::Connection::connect({.url = common.nats_url, .name = "shoal-autoscaler",
        .connect_timeout = std::chrono::milliseconds(common.nats_connect_timeout_ms)});
   if (!nats.ok()) {
     spdlog::critical("cannot connect to NATS at {}: {}", common.nats_url, nats.status().to_string());
     return 1;
   }
-  shoal::metrics::Registry registry;
   shoal::metrics::register_process_metrics(registry, "autoscaler", SHOAL_VERSION);
   (*nats)->register_metrics(registry);
   shoal::autoscaler::AutoscalerService service(
       *nats, shoal::subjects::Subjects(common.subject_prefix), options, &registry);
+  if (k8s_scaler) k8s_scaler->start();
   if (auto s = service.start(); !s.is_ok()) {
     spdlog::critical("autoscaler start failed: {}", s.to_string());
     return 1;
@@ -106,5 +205,6 @@ int main(int argc, char** argv) {
   int sig = shoal::wait_for_termination_signal();
   spdlog::info("autoscaler stopping (signal {})", sig);
   service.stop();
+  if (k8s_scaler) k8s_scaler->stop();
   return 0;
 }

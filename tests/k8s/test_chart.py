@@ -66,7 +66,9 @@ def test_template_renders_the_fleet(kube, name):
         assert d["spec"]["replicas"] == v["storage"]["replicasPerZone"]
     assert sts["shoal-metadata"]["spec"]["replicas"] == v["metadata"]["replicas"]
     assert sts["shoal-nats"]["spec"]["replicas"] == v["nats"]["replicas"]
-    assert kinds["Deployment"] == 1 and kinds["PodDisruptionBudget"] == 4, kinds
+    # router and autoscaler
+    assert kinds["Deployment"] == 2 and kinds["PodDisruptionBudget"] == 4, kinds
+    assert kinds["Role"] == 1 and kinds["RoleBinding"] == 1 and kinds["ServiceAccount"] == 1, kinds
     assert kinds["ConfigMap"] == 1 + 4, kinds  # NATS config + four dashboards
     # Every workload container has all three probes and runs as non-root.
     for d in docs:
@@ -101,7 +103,8 @@ def installed(kube, k8s_timings):
 def test_install_waits_for_every_workload(kube, installed):
     pods = kube.pods(installed)
     by_comp = Counter(p.labels.get("app.kubernetes.io/component") for p in pods if p.ready)
-    assert by_comp == {"storage": 6, "metadata": 3, "nats": 3, "router": 3}, (by_comp, pods)
+    assert by_comp == {"storage": 6, "metadata": 3, "nats": 3, "router": 3, "autoscaler": 1}, \
+        (by_comp, pods)
     pvcs = kube.kubectl_json("get", "pvc", "-n", installed, "-o", "json")["items"]
     assert len(pvcs) == 12 and all(p["status"]["phase"] == "Bound" for p in pvcs), \
         [(p["metadata"]["name"], p["status"]["phase"]) for p in pvcs]

@@ -226,6 +226,7 @@ void AutoscalerService::pass() {
     metrics_->moves_in_flight->Set(moves_in_flight(catalog_));
     for (const auto& [zone, n] : desired) metrics_->desired_nodes->Add({{"zone", zone}}).Set(n);
   }
+  if (options_.k8s != nullptr && !desired.empty()) options_.k8s->offer(desired);
   for (const auto& d : splits) {
     if (stopping()) return;
     execute(d);

@@ -8,7 +8,10 @@
 //     it acted, asks the Policy, and carries out each decision through metadata
 //     (SplitPartition, MoveReplica), waiting for each answer (this thread blocks on
 //     purpose, see docs/ARCHITECTURE.md; stop() cuts a wait short);
-//   - logs every decision with its reason and counts it.
+//   - logs every decision with its reason and counts it;
+//   - with options.k8s, hands each pass's desired node counts to that K8sScaler (k8s.h),
+//     which applies them to the per-zone StatefulSets on its own thread (never this one, never
+//     a NATS thread).
 //
 // Metrics (docs/METRICS.md), with a registry:
 //   shoal_autoscaler_decisions_total{kind,result}  kind: split_size, split_heat, move,
@@ -34,6 +37,7 @@
 #include <string>
 #include <thread>
 
+#include "shoal/autoscaler/k8s.h"
 #include "shoal/autoscaler/policy.h"
 #include "shoal/common/status.h"
 #include "shoal/metrics/registry.h"
@@ -48,6 +52,9 @@ struct ServiceOptions {
   std::chrono::milliseconds catalog_refresh{3000};   // catalog copy refreshed this often
   std::chrono::milliseconds rpc_timeout{5000};       // one metadata request
   bool dry_run = false;  // decide and log, ask metadata nothing (reads excepted)
+  // Not owned; started and stopped by the caller, outliving the service. Null: the desired
+  // node counts are only exported.
+  K8sScaler* k8s = nullptr;
 };
 
 class AutoscalerService {
