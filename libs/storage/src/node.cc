@@ -331,10 +331,26 @@ void StorageNode::tick_loop() {
 Status StorageNode::open_replica(const storage::v1::ReplicaDescriptor& d, bool create,
                                  const std::string& existing) {
   const std::string& pid = existing.empty() ? d.partition_id() : existing;
+  bool superseded = false;
   {
     std::shared_lock lock(mu_);
-    if (replicas_.count(pid)) return Status::ok();  // idempotent
+    auto it = replicas_.find(pid);
+    if (it != replicas_.end()) {
+      // Idempotent, unless this node rejoins the group under a new raft id (a replica moved
+      // away and straight back): the old member was removed from the group and never
+      // catches up again, so it makes room for the new one.
+      uint64_t want = 0;
+      for (const auto& p : d.peers()) {
+        if (p.node_id() == options_.node_id) want = p.raft_id();
+      }
+      const uint64_t have = record_raft_id(it->second->env->record, options_.node_id);
+      if (!create || !existing.empty() || want == 0 || want == have) return Status::ok();
+      superseded = true;
+      spdlog::info("storage {}: replica {} rejoins as raft id {} (was {}): dropping the old one",
+                   options_.node_id, pid, want, have);
+    }
   }
+  if (superseded) SHOAL_RETURN_IF_ERROR(drop_replica(pid));
   auto env = std::make_shared<ReplicaEnv>();
   env->self_node = options_.node_id;
   env->store = store_.get();
