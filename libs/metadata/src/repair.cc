@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <set>
 
+#include "rpc_util.h"
 #include "shoal/metadata/service.h"
 #include "shoal/storage/v1/storage.pb.h"
 
@@ -31,12 +32,6 @@ using namespace std::chrono_literals;
 using meta::v1::ReplicaChange;
 
 namespace {
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status from_proto(const common::v1::Status& s) {
   if (s.code() == common::v1::CODE_OK) return Status::ok();
@@ -141,7 +136,7 @@ void MetadataService::repair_once() {
   std::vector<Job> jobs;
   {
     std::lock_guard lock(mu_);
-    const int64_t now = wall_ms();
+    const int64_t now = now_ms();
     plan_drains_locked(now);
     for (auto& [name, t] : tables_) {
       if (t.status() != meta::v1::TABLE_STATUS_ACTIVE) continue;

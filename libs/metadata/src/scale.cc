@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <set>
 
+#include "rpc_util.h"
 #include "shoal/metadata/service.h"
 #include "shoal/storage/v1/storage.pb.h"
 
@@ -32,24 +33,6 @@ namespace shoal::metadata {
 using namespace std::chrono_literals;
 
 namespace {
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void set_status(common::v1::Status* out, const Status& s) {
-  out->set_code(s.is_ok() ? common::v1::CODE_OK : static_cast<common::v1::Code>(s.code()));
-  out->set_message(s.message());
-}
-
-template <typename Resp>
-std::string reply_with(const Status& s) {
-  Resp r;
-  set_status(r.mutable_status(), s);
-  return r.SerializeAsString();
-}
 
 meta::v1::Partition* find_partition(meta::v1::Table* t, const std::string& id) {
   for (auto& p : *t->mutable_partitions()) {
@@ -63,25 +46,34 @@ bool busy(const meta::v1::Partition& p) {
          p.change().stage() != meta::v1::ReplicaChange::STAGE_NONE;
 }
 
+// The partition `id` of an ACTIVE table with no split or replica change under way, or the
+// error a split or a move of it is refused with.
+Result<meta::v1::Partition*> idle_partition(meta::v1::Table* t, const std::string& id) {
+  if (t->status() != meta::v1::TABLE_STATUS_ACTIVE) {
+    return failed_precondition("table " + t->name() + " is not ACTIVE");
+  }
+  meta::v1::Partition* p = find_partition(t, id);
+  if (!p) return not_found("no partition " + id + " in " + t->name());
+  if (busy(*p)) {
+    return failed_precondition("partition " + p->partition_id() +
+                               " has a split or a replica change under way");
+  }
+  return p;
+}
+
 }  // namespace
 
 std::string MetadataService::split_partition(const std::string& payload) {
   meta::v1::SplitPartitionRequest req;
   if (!req.ParseFromString(payload) || req.table_name().empty() || req.partition_id().empty()) {
-    return reply_with<meta::v1::SplitPartitionResponse>(
+    return error_reply<meta::v1::SplitPartitionResponse>(
         invalid_argument("SplitPartition needs a table name and a partition id"));
   }
   meta::v1::SplitPartitionResponse resp;
   Status s = edit_table(req.table_name(), [&](meta::v1::Table* t) -> Status {
-    if (t->status() != meta::v1::TABLE_STATUS_ACTIVE) {
-      return failed_precondition("table " + t->name() + " is not ACTIVE");
-    }
-    meta::v1::Partition* p = find_partition(t, req.partition_id());
-    if (!p) return not_found("no partition " + req.partition_id() + " in " + t->name());
-    if (busy(*p)) {
-      return failed_precondition("partition " + p->partition_id() +
-                                 " has a split or a replica change under way");
-    }
+    auto idle = idle_partition(t, req.partition_id());
+    if (!idle.ok()) return idle.status();
+    meta::v1::Partition* p = *idle;
     const uint64_t m = req.split_hash();  // 0: the leader halves the data
     if (m != 0 && (m <= p->hash_lo() || m > p->hash_hi())) {
       return invalid_argument("split hash outside (hash_lo, hash_hi] of " + p->partition_id());
@@ -102,12 +94,12 @@ std::string MetadataService::split_partition(const std::string& payload) {
     sc->set_new_partition_id(child);
     sc->set_split_hash(m);
     sc->set_reason(req.reason().empty() ? "requested" : req.reason());
-    sc->set_requested_epoch_ms(wall_ms());
+    sc->set_requested_epoch_ms(now_ms());
     resp.set_new_partition_id(child);
     resp.set_split_hash(m);
     return Status::ok();
   });
-  if (!s.is_ok()) return reply_with<meta::v1::SplitPartitionResponse>(s);
+  if (!s.is_ok()) return error_reply<meta::v1::SplitPartitionResponse>(s);
   spdlog::info("metadata: split of {} in {} at {:016x} into {} planned ({})", req.partition_id(),
                req.table_name(), resp.split_hash(), resp.new_partition_id(),
                req.reason().empty() ? "requested" : req.reason());
@@ -245,21 +237,15 @@ std::string MetadataService::move_replica(const std::string& payload) {
   meta::v1::MoveReplicaRequest req;
   if (!req.ParseFromString(payload) || req.table_name().empty() || req.partition_id().empty() ||
       req.from_node_id().empty()) {
-    return reply_with<meta::v1::MoveReplicaResponse>(
+    return error_reply<meta::v1::MoveReplicaResponse>(
         invalid_argument("MoveReplica needs a table name, a partition id and a source node"));
   }
   meta::v1::MoveReplicaResponse resp;
   Status s = edit_table(req.table_name(), [&](meta::v1::Table* t) -> Status {
-    if (t->status() != meta::v1::TABLE_STATUS_ACTIVE) {
-      return failed_precondition("table " + t->name() + " is not ACTIVE");
-    }
-    meta::v1::Partition* p = find_partition(t, req.partition_id());
-    if (!p) return not_found("no partition " + req.partition_id() + " in " + t->name());
-    if (busy(*p)) {
-      return failed_precondition("partition " + p->partition_id() +
-                                 " has a split or a replica change under way");
-    }
-    auto plan = plan_move_locked(*p, req.from_node_id(), req.to_node_id(), wall_ms());
+    auto idle = idle_partition(t, req.partition_id());
+    if (!idle.ok()) return idle.status();
+    meta::v1::Partition* p = *idle;
+    auto plan = plan_move_locked(*p, req.from_node_id(), req.to_node_id(), now_ms());
     if (!plan) {
       return failed_precondition("no live node to move " + p->partition_id() + "'s replica on " +
                                  req.from_node_id() + " to (same zone, not a member)");
@@ -269,7 +255,7 @@ std::string MetadataService::move_replica(const std::string& payload) {
     *p->mutable_change() = std::move(*plan);
     return Status::ok();
   });
-  if (!s.is_ok()) return reply_with<meta::v1::MoveReplicaResponse>(s);
+  if (!s.is_ok()) return error_reply<meta::v1::MoveReplicaResponse>(s);
   spdlog::info("metadata: move of {}'s replica from {} to {} planned ({})", req.partition_id(),
                req.from_node_id(), resp.to_node_id(), req.reason().empty() ? "move" : req.reason());
   {
@@ -284,15 +270,15 @@ std::string MetadataService::move_replica(const std::string& payload) {
 std::string MetadataService::drain_node(const std::string& payload) {
   meta::v1::DrainNodeRequest req;
   if (!req.ParseFromString(payload) || req.node_id().empty()) {
-    return reply_with<meta::v1::DrainNodeResponse>(invalid_argument("DrainNode needs a node id"));
+    return error_reply<meta::v1::DrainNodeResponse>(invalid_argument("DrainNode needs a node id"));
   }
   meta::v1::DrainNodeResponse resp;
   {
     std::lock_guard lock(mu_);
-    if (Status s = serve_locked(); !s.is_ok()) return reply_with<meta::v1::DrainNodeResponse>(s);
+    if (Status s = serve_locked(); !s.is_ok()) return error_reply<meta::v1::DrainNodeResponse>(s);
     auto it = nodes_.find(req.node_id());
     if (it == nodes_.end()) {
-      return reply_with<meta::v1::DrainNodeResponse>(not_found("no storage node " + req.node_id()));
+      return error_reply<meta::v1::DrainNodeResponse>(not_found("no storage node " + req.node_id()));
     }
     if (req.undrain()) draining_.erase(req.node_id());
     else draining_.insert(req.node_id());

@@ -1,4 +1,5 @@
 #include "shoal/metadata/service.h"
+#include "rpc_util.h"
 
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -19,28 +20,9 @@ namespace {
 constexpr int kMaxTags = 50;
 constexpr int64_t kDayMs = 24 * 3600 * 1000;
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void set_status(common::v1::Status* out, const Status& s) {
-  out->set_code(s.is_ok() ? common::v1::CODE_OK : static_cast<common::v1::Code>(s.code()));
-  out->set_message(s.message());
-}
-
 // Every response message has its Status in field 1: this encodes an error reply of any op.
 std::string status_reply(const Status& s) {
   meta::v1::HeartbeatResponse r;
-  set_status(r.mutable_status(), s);
-  return r.SerializeAsString();
-}
-
-// The reply carrying `s` (OK included).
-template <class Resp>
-std::string error_reply(const Status& s) {
-  Resp r;
   set_status(r.mutable_status(), s);
   return r.SerializeAsString();
 }
