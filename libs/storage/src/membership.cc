@@ -18,6 +18,7 @@ std::string_view op_name(storage::v1::AdminOp op) {
     case storage::v1::ADMIN_OP_PROMOTE: return "promote";
     case storage::v1::ADMIN_OP_REMOVE_PEER: return "remove-peer";
     case storage::v1::ADMIN_OP_SPLIT: return "split";
+    case storage::v1::ADMIN_OP_TRANSFER_LEADER: return "transfer-leader";
     default: return "?";
   }
 }
@@ -185,6 +186,18 @@ void next_step(ReplicaState& st) {
       break;
     case storage::v1::ADMIN_OP_SPLIT:
       return propose_split(st);
+    case storage::v1::ADMIN_OP_TRANSFER_LEADER: {
+      if (id == node.id()) return finish(st, Status::ok());  // already leads
+      if (!voter) {
+        return finish(st, failed_precondition("raft id " + std::to_string(id) +
+                                              " is not a voter of " + st.partition_id));
+      }
+      if (Status s = node.transfer_leadership(id); !s.is_ok()) return finish(st, s);
+      op.transfer_stage = true;
+      spdlog::info("replica {}: leadership transfer to raft id {} ({}) started", st.partition_id,
+                   id, peer.node_id());
+      return;
+    }
     default:
       return finish(st, invalid_argument("not a membership op"));
   }
@@ -219,9 +232,28 @@ void handle_membership(ReplicaState& st, const MembershipCallPtr& call) {
 }
 
 void check_membership(ReplicaState& st) {
-  if (!st.membership || st.membership->index == 0) return;
+  if (!st.membership) return;
   auto& op = *st.membership;
   auto& node = *st.raft;
+  if (op.transfer_stage) {
+    const raft::NodeId target = op.request.peer().raft_id();
+    if (st.leader) {
+      // Still leading with no transfer under way: the target did not catch up in time.
+      if (node.transfer_target() == raft::kNoNode) {
+        finish(st, unavailable("leadership transfer of " + st.partition_id + " to raft id " +
+                               std::to_string(target) + " abandoned; retry"));
+      }
+      return;
+    }
+    if (node.leader() == target) return finish(st, Status::ok());
+    if (node.leader() != raft::kNoNode) {
+      return finish(st, unavailable("leadership of " + st.partition_id + " went to raft id " +
+                                    std::to_string(node.leader()) + ", not " +
+                                    std::to_string(target)));
+    }
+    return;  // between terms: the next message from the new leader decides
+  }
+  if (op.index == 0) return;
   if (node.commit_index() >= op.index) {
     if (node.term_at(op.index) != op.term) {
       return finish(st, unavailable("membership entry of " + st.partition_id +

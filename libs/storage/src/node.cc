@@ -619,7 +619,8 @@ void StorageNode::on_admin(nats::MessagePtr msg) {
       case storage::v1::ADMIN_OP_ADD_LEARNER:
       case storage::v1::ADMIN_OP_PROMOTE:
       case storage::v1::ADMIN_OP_REMOVE_PEER:
-      case storage::v1::ADMIN_OP_SPLIT: {
+      case storage::v1::ADMIN_OP_SPLIT:
+      case storage::v1::ADMIN_OP_TRANSFER_LEADER: {
         // The replica actor answers once the change is committed (or refused).
         caf::actor target;
         {

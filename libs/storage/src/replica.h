@@ -210,6 +210,7 @@ struct ReplicaState {
     std::string reply_subject;
     bool directory_stage = false;  // waiting for the peer directory entry, then the conf change
     bool apply_stage = false;      // a split: answered once applied here, not just committed
+    bool transfer_stage = false;   // a leadership transfer: answered once the target leads
     uint64_t done_split_hash = 0;  // a split: the hash it is (was) made at
     uint64_t index = 0;            // the entry waited for
     uint64_t term = 0;
