@@ -58,6 +58,13 @@ int main(int argc, char** argv) {
       ->envname("SHOAL_BALANCE_PERCENT")->check(CLI::Range(1, 100));
   app.add_option("--max-moves", p.max_moves, "replica moves under way at once (0: no rebalancing)")
       ->envname("SHOAL_MAX_MOVES")->check(CLI::Range(0, 1000));
+  app.add_option("--max-leader-transfers", p.max_leader_transfers,
+                 "leadership transfers per plan to balance leaders (0: no leader balancing)")
+      ->envname("SHOAL_MAX_LEADER_TRANSFERS")->check(CLI::Range(0, 1000));
+  app.add_option("--leader-load-floor", p.leader_load_floor_units,
+                 "fleet leader load (units/s, a write counting 3) below which leaders are "
+                 "balanced by count only")
+      ->envname("SHOAL_LEADER_LOAD_FLOOR");
   app.add_option("--node-capacity-bytes", p.node_capacity_bytes,
                  "data one storage node is sized for (desired node count)")
       ->envname("SHOAL_NODE_CAPACITY_BYTES")->check(CLI::PositiveNumber);
@@ -199,9 +206,10 @@ int main(int argc, char** argv) {
     }
   }
   spdlog::info("autoscaler running{}: split above {} bytes, heat caps {} RCU / {} WCU for {} s, "
-               "max {} moves, balance ±{}%",
+               "max {} moves, balance ±{}%, {} leader transfers per plan",
                options.dry_run ? " (dry run)" : "", p.split_size_bytes, p.heat_read_units,
-               p.heat_write_units, heat_seconds, p.max_moves, p.balance_percent);
+               p.heat_write_units, heat_seconds, p.max_moves, p.balance_percent,
+               p.max_leader_transfers);
   int sig = shoal::wait_for_termination_signal();
   spdlog::info("autoscaler stopping (signal {})", sig);
   service.stop();

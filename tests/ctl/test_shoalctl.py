@@ -250,6 +250,35 @@ def run_op(fleet, *args, timeout=180):
     return r.stdout
 
 
+def test_lead_wait(fleet):
+    """TransferLeader end to end: metadata asks the partition's leader, Raft hands over,
+    the storage nodes' stats and the partition map both show the new leader, writes go on."""
+    doc = settled_partitions(fleet)
+    p = doc["partitions"][0]
+    old = p["leader"]
+    to = sorted(r["node"] for r in p["replicas"] if r["node"] != old)[0]
+    out = run_op(fleet, "lead", TABLE, p["id"], "--to", to, "--wait", "--timeout", "30",
+                 "--poll-ms", "200")
+    assert f"moving the leadership of {p['id']} from {old} to {to}" in out
+
+    def led_by_target():
+        q = next(q for q in fleet.ctl_json("partitions", TABLE)["partitions"]
+                 if q["id"] == p["id"])
+        flags = [r["node"] for r in q["replicas"] if r["leader"]]
+        return q if q["leader"] == to and flags == [to] else None
+    wait_for("the storage stats to show the new leader", led_by_target, timeout=15)
+    ddb = fleet.client()
+    for i in range(20):  # writes and strong reads through the new leader
+        ddb.put_item(TableName=TABLE, Item={"id": {"S": f"k{i}"}, "v": {"S": "led"}})
+        got = ddb.get_item(TableName=TABLE, Key={"id": {"S": f"k{i}"}}, ConsistentRead=True)
+        assert got["Item"]["v"]["S"] == "led"
+    # A node that is not a member cannot lead it; an unknown partition is not found.
+    r = fleet.ctl("lead", TABLE, p["id"], "--to", "n9")
+    assert r.returncode == 1 and "not a member" in r.stderr, r.stderr
+    r = fleet.ctl("lead", TABLE, "nope", "--to", to)
+    assert r.returncode == 1 and "has no partition" in r.stderr, r.stderr
+
+
 def test_split_wait(fleet):
     before = settled_partitions(fleet)
     first = before["partitions"][0]

@@ -291,6 +291,19 @@ def balanced(counts):
     return True
 
 
+def leaders_by_node():
+    return {n["node"]: n["leaders"] for n in json.loads(shoalctl("nodes", "--json"))["nodes"]
+            if n["alive"] and not n["draining"]}
+
+
+def leaders_balanced(counts):
+    """Every live node leads within +-20 % of the mean (or one of it, for small counts)."""
+    if len(counts) < 6:
+        return False
+    mean = sum(counts.values()) / len(counts)
+    return all(abs(c - mean) <= max(0.2 * mean, 1) for c in counts.values())
+
+
 def test_new_nodes_get_replicas_then_a_drain_empties_one(fleet):
     with Clients(fleet, "growth", prefix="scale") as bg:
         for n in (4, 5, 6):
@@ -301,7 +314,14 @@ def test_new_nodes_get_replicas_then_a_drain_empties_one(fleet):
         counts = replicas_by_node(fleet)
         print(f"balanced in {took:.1f} s: {counts}")
         assert all(counts[n] > 0 for n in (4, 5, 6)), counts
+        # Then the leaders (where writes land) spread too: the new nodes lead their share.
+        wait_for("balanced leaders", lambda: leaders_balanced(leaders_by_node()), 120, interval=1)
+        leaders = leaders_by_node()
+        print(f"leaders balanced in {time.monotonic() - start:.1f} s: {leaders}")
+        assert all(leaders[f"n{n}"] > 0 for n in (4, 5, 6)), leaders
     bg.check()
+    assert value(ADMIN + 2, "shoal_autoscaler_decisions_total", kind="transfer_leader",
+                 result="ok") > 0
 
     # Drain n4 (zone a): its replicas go back to n1, the other node of zone a.
     with Clients(fleet, "growth", prefix="drain") as bg:

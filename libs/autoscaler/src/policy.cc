@@ -1,6 +1,7 @@
 #include "shoal/autoscaler/policy.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 namespace shoal::autoscaler {
@@ -36,6 +37,7 @@ std::string_view kind_name(Kind kind) {
     case Kind::kMove: return "move";
     case Kind::kNoSplitSingleKey: return "no_split_single_key";
     case Kind::kNoSplitNoPoint: return "no_split_no_point";
+    case Kind::kTransferLeader: return "transfer_leader";
   }
   return "unknown";
 }
@@ -389,6 +391,146 @@ std::vector<Decision> plan_moves(const Catalog& catalog, const Options& options)
         done.insert(zone);
       }
     }
+  }
+  return out;
+}
+
+std::vector<Decision> plan_leaders(const Catalog& catalog, const Policy& policy) {
+  const Options& o = policy.options();
+  std::vector<Decision> out;
+  if (o.max_leader_transfers <= 0) return out;
+  std::set<std::string> live;
+  for (const auto& n : catalog.nodes) {
+    if (n.alive() && !n.draining()) live.insert(n.node_id());
+  }
+  struct Led {
+    const Table* table;
+    const Partition* partition;
+    std::string leader;
+    uint64_t load_x10;
+  };
+  std::vector<Led> parts;
+  std::map<std::string, int64_t> count;     // leaders per node holding replicas
+  std::map<std::string, uint64_t> load;     // their load, tenths of a unit per second
+  const auto& windows = policy.partitions();
+  for (const auto& [_, t] : catalog.tables) {
+    if (t.status() != meta::v1::TABLE_STATUS_ACTIVE) continue;
+    for (const auto& p : t.partitions()) {
+      for (const auto& id : p.replica_node_ids()) {
+        if (live.count(id)) count.emplace(id, 0), load.emplace(id, 0);
+      }
+      auto w = windows.find(p.partition_id());
+      std::string leader = w != windows.end() ? w->second.leader_node_id : p.leader_node_id();
+      const auto& ids = p.replica_node_ids();
+      if (leader.empty() || std::find(ids.begin(), ids.end(), leader) == ids.end()) continue;
+      uint64_t l = w == windows.end() ? 0
+                                      : w->second.avg_read_rate_x10() +
+                                            3 * w->second.avg_write_rate_x10();
+      parts.push_back({&t, &p, leader, l});
+    }
+  }
+  for (const auto& led : parts) {
+    if (count.count(led.leader)) ++count[led.leader], load[led.leader] += led.load_x10;
+  }
+  if (count.size() < 2) return out;
+  const int64_t n = static_cast<int64_t>(count.size());
+  const int64_t pct = o.balance_percent;
+  std::set<std::string> used;
+  auto movable = [&](const Led& led) {
+    return !busy(*led.partition) && !used.count(led.partition->partition_id());
+  };
+  auto decide = [&](Led& led, const std::string& to, std::string reason) {
+    Decision d;
+    d.kind = Kind::kTransferLeader;
+    d.table_id = led.table->table_id();
+    d.table_name = led.table->name();
+    d.partition_id = led.partition->partition_id();
+    d.from_node_id = led.leader;
+    d.to_node_id = to;
+    d.reason = std::move(reason);
+    --count[led.leader], ++count[to];
+    load[led.leader] -= led.load_x10, load[to] += led.load_x10;
+    led.leader = to;
+    used.insert(d.partition_id);
+    out.push_back(std::move(d));
+  };
+  // The member of `led` in `live` minimizing `key` (ties by id), "" if none but the leader.
+  auto best_member = [&](const Led& led, const auto& key) {
+    std::string best;
+    for (const auto& id : led.partition->replica_node_ids()) {
+      if (id == led.leader || !count.count(id)) continue;
+      if (best.empty() || std::make_pair(key(id), id) < std::make_pair(key(best), best)) best = id;
+    }
+    return best;
+  };
+  auto by_load = [&](const std::string& id) { return load[id]; };
+  auto by_count = [&](const std::string& id) { return count[id]; };
+
+  auto load_step = [&]() {
+    uint64_t total = 0;
+    for (const auto& [_, l] : load) total += l;
+    if (total < o.leader_load_floor_units * 10) return false;
+    std::string from;
+    for (const auto& [id, l] : load) if (from.empty() || l > load[from]) from = id;
+    // Above mean by more than pct:  load*n*100 > total*(100+pct).
+    if (static_cast<unsigned __int128>(load[from]) * n * 100 <=
+        static_cast<unsigned __int128>(total) * (100 + pct)) {
+      return false;
+    }
+    std::vector<Led*> mine;
+    for (auto& led : parts) if (led.leader == from && movable(led)) mine.push_back(&led);
+    std::stable_sort(mine.begin(), mine.end(),
+                     [](const Led* a, const Led* b) { return a->load_x10 > b->load_x10; });
+    for (Led* led : mine) {
+      if (led->load_x10 == 0) break;
+      std::string to = best_member(*led, by_load);
+      if (to.empty() || load[to] + led->load_x10 >= load[from]) continue;  // must lower the peak
+      decide(*led, to,
+             "leader load: " + from + " leads " + format_units_x10(load[from]) +
+                 " units/s, fleet mean " + format_units_x10(total / static_cast<uint64_t>(n)) +
+                 " (target +" + std::to_string(pct) + "%); " + to + " leads " +
+                 format_units_x10(load[to]) + ", this partition " +
+                 format_units_x10(led->load_x10));
+      return true;
+    }
+    return false;
+  };
+  auto count_step = [&]() {
+    int64_t total = 0;
+    for (const auto& [_, c] : count) total += c;
+    auto within = [&](int64_t c) {
+      int64_t lhs = c * n * 100 - total * 100;
+      return (lhs < 0 ? -lhs : lhs) <= total * pct;
+    };
+    std::vector<std::string> fullest;
+    for (const auto& [id, _] : count) fullest.push_back(id);
+    std::stable_sort(fullest.begin(), fullest.end(),
+                     [&](const auto& a, const auto& b) { return count[a] > count[b]; });
+    for (const auto& from : fullest) {
+      if (within(count[from])) break;  // the rest lead fewer
+      std::vector<Led*> mine;
+      for (auto& led : parts) if (led.leader == from && movable(led)) mine.push_back(&led);
+      std::stable_sort(mine.begin(), mine.end(),
+                       [](const Led* a, const Led* b) { return a->load_x10 < b->load_x10; });
+      for (Led* led : mine) {
+        std::string to = best_member(*led, by_count);
+        if (to.empty() || count[to] > count[from] - 2) continue;
+        const int64_t mean_x10 = total * 10 / n;
+        decide(*led, to,
+               "leader count: " + from + " leads " + std::to_string(count[from]) + ", " + to +
+                   " " + std::to_string(count[to]) + ", mean " +
+                   format_units_x10(static_cast<uint64_t>(mean_x10)) + " (target ±" +
+                   std::to_string(pct) + "%)");
+        return true;
+      }
+    }
+    return false;
+  };
+  while (static_cast<int>(out.size()) < o.max_leader_transfers) {
+    bool moved = load_step();
+    if (static_cast<int>(out.size()) >= o.max_leader_transfers) break;
+    moved = count_step() || moved;
+    if (!moved) break;
   }
   return out;
 }

@@ -32,8 +32,9 @@ std::string_view result_of(const Status& s) {
   }
 }
 
-constexpr Kind kAllKinds[] = {Kind::kSplitSize, Kind::kSplitHeat, Kind::kMove,
-                              Kind::kNoSplitSingleKey, Kind::kNoSplitNoPoint};
+constexpr Kind kAllKinds[] = {Kind::kSplitSize,        Kind::kSplitHeat,
+                              Kind::kMove,             Kind::kNoSplitSingleKey,
+                              Kind::kNoSplitNoPoint,   Kind::kTransferLeader};
 
 }  // namespace
 
@@ -244,6 +245,19 @@ void AutoscalerService::pass() {
   if (options_.dry_run && !moves.empty()) {
     moves_quiet_until_ms_ = now_ms() + options_.policy.cooldown_ms;
   }
+  // Leaders once the replicas stay put (a move changes who may lead), and again only after a
+  // cooldown, so the stats show where the leaderships went.
+  if (!moves.empty() || moves_in_flight(catalog_) > 0 || now < leaders_quiet_until_ms_) return;
+  std::vector<Decision> transfers;
+  {
+    std::lock_guard lock(mu_);
+    transfers = plan_leaders(catalog_, policy_);
+  }
+  for (const auto& d : transfers) {
+    if (stopping()) return;
+    execute(d);
+  }
+  if (!transfers.empty()) leaders_quiet_until_ms_ = now_ms() + options_.policy.cooldown_ms;
 }
 
 void AutoscalerService::count(const Decision& d, std::string_view result) {
@@ -304,6 +318,25 @@ void AutoscalerService::execute(const Decision& d) {
         moves_quiet_until_ms_ = now_ms() + options_.policy.cooldown_ms;
         spdlog::warn("autoscaler: move {} of {} from {} to {} {}: {}", d.partition_id,
                      d.table_name, d.from_node_id, d.to_node_id, result_of(s), s.to_string());
+      }
+      return;
+    }
+    case Kind::kTransferLeader: {
+      spdlog::info("autoscaler{}: leadership of {} of {} from {} to {}: {}", dry, d.partition_id,
+                   d.table_name, d.from_node_id, d.to_node_id, d.reason);
+      if (options_.dry_run) return count(d, "dry_run");
+      meta::v1::TransferLeaderRequest req;
+      req.set_table_name(d.table_name);
+      req.set_partition_id(d.partition_id);
+      req.set_to_node_id(d.to_node_id);
+      req.set_reason("autoscaler: " + d.reason);
+      meta::v1::TransferLeaderResponse resp;
+      Status s = meta_call(subjects::Subjects::kTransferLeader, req, &resp);
+      if (stopping()) return;
+      count(d, result_of(s));
+      if (!s.is_ok()) {
+        spdlog::warn("autoscaler: leadership of {} of {} to {} {}: {}", d.partition_id,
+                     d.table_name, d.to_node_id, result_of(s), s.to_string());
       }
       return;
     }

@@ -466,6 +466,125 @@ TEST(Rebalance, StopsWhenNoBetterSpreadExists) {
   EXPECT_TRUE(plan_moves(even, o).empty());
 }
 
+// ---- leader balance ---------------------------------------------------------------------
+
+void apply_leader(Catalog& c, const Decision& d) {
+  for (auto& p : *c.tables[d.table_id].mutable_partitions()) {
+    if (p.partition_id() == d.partition_id) p.set_leader_node_id(d.to_node_id);
+  }
+}
+
+std::map<std::string, int> leader_counts(const Catalog& c) {
+  std::map<std::string, int> out;
+  for (const auto& [_, t] : c.tables)
+    for (const auto& p : t.partitions()) ++out[p.leader_node_id()];
+  return out;
+}
+
+TEST(LeaderBalance, EvensLeaderCountsAcrossMembers) {
+  Options o = small();
+  o.max_leader_transfers = 3;
+  Catalog c = joined(12);
+  for (auto& p : *c.tables["t1-x"].mutable_partitions()) p.set_leader_node_id("n1");
+  Policy policy(o);  // no stats: the catalog's leaders count
+  int rounds = 0, total = 0;
+  for (;;) {
+    auto ds = plan_leaders(c, policy);
+    if (ds.empty()) break;
+    EXPECT_LE(ds.size(), 3u);
+    std::set<std::string> in_round;
+    for (const auto& d : ds) {
+      EXPECT_EQ(d.kind, Kind::kTransferLeader);
+      EXPECT_EQ(kind_name(d.kind), "transfer_leader");
+      EXPECT_TRUE(in_round.insert(d.partition_id).second) << "two transfers of one partition";
+      EXPECT_NE(d.to_node_id, d.from_node_id);
+      EXPECT_TRUE(d.to_node_id == "n2" || d.to_node_id == "n3") << d.to_node_id;  // members only
+      EXPECT_NE(d.reason.find("leader count: " + d.from_node_id + " leads"), std::string::npos)
+          << d.reason;
+      apply_leader(c, d);
+      ++total;
+    }
+    ASSERT_LT(++rounds, 20);
+  }
+  // 12 leaders over the 3 nodes holding replicas (n4..n6 hold none): 4 each.
+  auto counts = leader_counts(c);
+  EXPECT_EQ(counts["n1"], 4);
+  EXPECT_EQ(counts["n2"], 4);
+  EXPECT_EQ(counts["n3"], 4);
+  EXPECT_EQ(total, 8);
+  // Balanced: nothing more, and nothing at all when turned off.
+  EXPECT_TRUE(plan_leaders(c, policy).empty());
+  o.max_leader_transfers = 0;
+  Catalog skewed = joined(12);
+  for (auto& p : *skewed.tables["t1-x"].mutable_partitions()) p.set_leader_node_id("n1");
+  EXPECT_TRUE(plan_leaders(skewed, Policy(o)).empty());
+}
+
+TEST(LeaderBalance, SkipsBusyPartitionsAndDeadOrDrainingNodes) {
+  Options o = small();
+  o.max_leader_transfers = 10;
+  Catalog c = joined(6);
+  auto& t = c.tables["t1-x"];
+  for (auto& p : *t.mutable_partitions()) p.set_leader_node_id("n1");
+  c.nodes[1].set_alive(false);    // n2 dead
+  c.nodes[2].set_draining(true);  // n3 draining
+  Policy policy(o);
+  EXPECT_TRUE(plan_leaders(c, policy).empty()) << "n1 is the only eligible member";
+  c.nodes[2].set_draining(false);
+  // Partitions with an operation under way keep their leader.
+  for (int i = 0; i < 5; ++i) t.mutable_partitions(i)->mutable_split()->set_new_partition_id("x");
+  auto ds = plan_leaders(c, policy);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].partition_id, "t1-x.5");
+  EXPECT_EQ(ds[0].to_node_id, "n3");
+}
+
+TEST(LeaderBalance, MovesHotLeadersOffTheBusiestNode) {
+  Options o = small();
+  o.max_leader_transfers = 4;
+  o.leader_load_floor_units = 100;
+  Catalog c = joined(6);
+  auto& t = c.tables["t1-x"];
+  // Two leaders each (counts even); n1's two are hot: 400 RCU/s and 100 WCU/s (load 700).
+  const char* leaders[] = {"n1", "n1", "n2", "n2", "n3", "n3"};
+  for (int i = 0; i < 6; ++i) t.mutable_partitions(i)->set_leader_node_id(leaders[i]);
+  Policy policy(o);
+  auto feed = [&](int64_t at_s) {
+    std::map<std::string, std::vector<meta::v1::PartitionStats>> by_node;
+    for (const auto& p : t.partitions()) {
+      const bool hot = p.partition_id() == "t1-x.0" || p.partition_id() == "t1-x.1";
+      by_node[p.leader_node_id()].push_back(pstats(p.partition_id(), p.hash_lo(), p.hash_hi(),
+                                                   true, 1000, hot ? 4000 : 10, hot ? 1000 : 0));
+    }
+    for (auto& [n, ps] : by_node) policy.observe(node_stats(n, ps), at_s * 1000);
+  };
+  for (int s = 0; s < 3; ++s) feed(s);
+  auto ds = plan_leaders(c, policy);
+  ASSERT_FALSE(ds.empty());
+  EXPECT_EQ(ds[0].from_node_id, "n1");
+  EXPECT_TRUE(ds[0].partition_id == "t1-x.0" || ds[0].partition_id == "t1-x.1");
+  EXPECT_NE(ds[0].reason.find("leader load: n1 leads 1400 units/s, fleet mean 468"), std::string::npos) << ds[0].reason;
+  for (const auto& d : ds) apply_leader(c, d);
+  for (int s = 3; s < 6; ++s) feed(s);
+  for (const auto& d : plan_leaders(c, policy)) apply_leader(c, d);
+  // The two hot partitions are led by different nodes; counts stay within one of each other.
+  std::string a, b;
+  for (const auto& p : t.partitions()) {
+    if (p.partition_id() == "t1-x.0") a = p.leader_node_id();
+    if (p.partition_id() == "t1-x.1") b = p.leader_node_id();
+  }
+  EXPECT_NE(a, b);
+  auto counts = leader_counts(c);
+  for (const auto& [n, k] : counts) EXPECT_LE(k, 3) << n;
+  // Below the load floor only counts matter: the same skew is left alone.
+  Options quiet = o;
+  quiet.leader_load_floor_units = 100000;
+  Catalog c2 = joined(6);
+  for (int i = 0; i < 6; ++i) c2.tables["t1-x"].mutable_partitions(i)->set_leader_node_id(leaders[i]);
+  Policy p2(quiet);
+  EXPECT_TRUE(plan_leaders(c2, p2).empty());
+}
+
 // ---- sizing -------------------------------------------------------------------------------
 
 TEST(DesiredNodes, FromBytesAndLoad) {

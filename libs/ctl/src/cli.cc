@@ -210,6 +210,41 @@ int cmd_move(Ctx& c) {
   return 0;
 }
 
+int cmd_lead(Ctx& c) {
+  auto r = resolve(c);
+  if (!r.ok()) return fail(c.err, r.status().message());
+  const auto& [table, part] = *r;
+  meta::v1::TransferLeaderRequest req;
+  req.set_table_name(table.name());
+  req.set_partition_id(part.partition_id());
+  req.set_to_node_id(c.o.to);
+  req.set_reason(c.o.reason.empty() ? "shoalctl lead" : c.o.reason);
+  auto resp = c.client.transfer_leader(req);
+  if (!resp.ok()) return fail(c.err, "TransferLeader: " + resp.status().to_string());
+  c.out << "moving the leadership of " << part.partition_id() << " from "
+        << (part.leader_node_id().empty() ? std::string("?") : part.leader_node_id()) << " to "
+        << c.o.to << '\n';
+  if (!c.o.wait) return 0;
+  const std::string pid = part.partition_id();
+  auto finished = [&](const meta::v1::Table& t) {
+    const auto* p = by_id(t, pid);
+    return p && p->leader_node_id() == c.o.to;
+  };
+  bool ok = wait_table(c, finished, [&](const meta::v1::Table& t, int64_t s) {
+    bool done = finished(t);
+    const auto* p = by_id(t, pid);
+    return progress_bar(done ? 1 : 0, 1, 20) + "  leader of " + pid + ": " +
+           (p && !p->leader_node_id().empty() ? p->leader_node_id() : std::string("?")) + "  " +
+           short_duration(s);
+  });
+  if (!ok) {
+    return fail(c.err, "the leadership of " + pid + " is not on " + c.o.to + " after " +
+                           std::to_string(c.o.timeout_s) + " s (a lagging target abandons the "
+                           "transfer: ask again)");
+  }
+  return 0;
+}
+
 Result<meta::v1::Node> find_node(Client& client, const std::string& id) {
   SHOAL_ASSIGN_OR_RETURN(auto nodes, client.list_nodes());
   for (auto& n : nodes) {
@@ -322,6 +357,14 @@ void add_cli(CLI::App& app, CliOptions& o) {
   move->add_option("--reason", o.reason, "recorded with the move");
   wait(move, "wait until the move is done, showing its stage");
 
+  auto* lead = sub("lead", "hand a partition's leadership to another member (TransferLeader)");
+  lead->add_option("TABLE", o.table, "table name")->required();
+  lead->add_option("PARTITION", o.partition, "partition id, or its number in the table")
+      ->required();
+  lead->add_option("--to", o.to, "member node that takes the leadership")->required();
+  lead->add_option("--reason", o.reason, "recorded in metadata's log");
+  wait(lead, "wait until the partition map shows the new leader");
+
   auto* drain = sub("drain", "move every replica off a node (DrainNode)");
   drain->add_option("NODE", o.node, "node id")->required();
   wait(drain, "show a progress bar until the node hosts no replicas");
@@ -362,6 +405,7 @@ int run(const CliOptions& o, std::ostream& out, std::ostream& err, bool tty) {
   else if (o.command == "nodes") rc = cmd_nodes(c);
   else if (o.command == "split") rc = cmd_split(c);
   else if (o.command == "move") rc = cmd_move(c);
+  else if (o.command == "lead") rc = cmd_lead(c);
   else if (o.command == "drain") rc = cmd_drain(c, false);
   else if (o.command == "undrain") rc = cmd_drain(c, true);
   else rc = fail(err, "unknown command '" + o.command + "'");

@@ -159,6 +159,11 @@ Result<meta::v1::SplitPartitionResponse> Client::split_partition(
   return rpc<meta::v1::SplitPartitionResponse>(subjects::Subjects::kSplitPartition, r);
 }
 
+Result<meta::v1::TransferLeaderResponse> Client::transfer_leader(
+    const meta::v1::TransferLeaderRequest& r) {
+  return rpc<meta::v1::TransferLeaderResponse>(subjects::Subjects::kTransferLeader, r);
+}
+
 Result<meta::v1::MoveReplicaResponse> Client::move_replica(const meta::v1::MoveReplicaRequest& r) {
   return rpc<meta::v1::MoveReplicaResponse>(subjects::Subjects::kMoveReplica, r);
 }

@@ -20,6 +20,8 @@ namespace {
 constexpr std::string_view kTablePrefix = "table/";
 constexpr std::string_view kTableEnd = "table0";  // '0' follows '/'
 constexpr std::string_view kSeqKey = "seq/table";
+constexpr std::string_view kDrainPrefix = "drain/";
+constexpr std::string_view kDrainEnd = "drain0";
 constexpr std::string_view kAppliedKey = "raft/applied";
 constexpr std::string_view kHardStateKey = "hs";
 constexpr std::string_view kSnapKey = "snap";
@@ -33,6 +35,7 @@ std::string log_key(uint64_t index) {
 }
 
 std::string table_key(const std::string& name) { return std::string(kTablePrefix) + name; }
+std::string drain_key(const std::string& node) { return std::string(kDrainPrefix) + node; }
 
 }  // namespace
 
@@ -74,6 +77,11 @@ Status CatalogRaft::load() {
       return internal_error("corrupt catalog entry " + it->key().ToString());
     }
     tables_[t.name()] = std::move(t);
+  }
+  const std::string drain_prefix(kDrainPrefix);
+  auto di = store_->iterator(catalog_);
+  for (di->Seek(drain_prefix); di->Valid() && di->key().starts_with(drain_prefix); di->Next()) {
+    draining_.insert(di->key().ToString().substr(drain_prefix.size()));
   }
   std::string v;
   if (store_->get(catalog_, kSeqKey, &v).is_ok()) seq_ = std::stoull(v);
@@ -211,10 +219,11 @@ RaftStatus CatalogRaft::wait_status(const std::function<bool(const RaftStatus&)>
 }
 
 void CatalogRaft::copy_catalog(std::map<std::string, meta::v1::Table>* tables,
-                               uint64_t* seq) const {
+                               uint64_t* seq, std::set<std::string>* draining) const {
   std::lock_guard lock(sm_mu_);
   *tables = tables_;
   *seq = seq_;
+  if (draining) *draining = draining_;
 }
 
 uint64_t CatalogRaft::log_first_index() const {
@@ -314,6 +323,8 @@ void CatalogRaft::handle_ready() {
         b.put(catalog_, table_key(t.name()), t.SerializeAsString());
       }
       b.put(catalog_, kSeqKey, std::to_string(image->table_seq()));
+      b.erase_range(catalog_, kDrainPrefix, kDrainEnd);
+      for (const auto& n : image->draining()) b.put(catalog_, drain_key(n), "");
       b.put(catalog_, kAppliedKey, std::to_string(rd.snapshot->meta.index));
       raft::v1::SnapshotMeta sm;
       to_proto(rd.snapshot->meta, &sm);
@@ -341,6 +352,7 @@ void CatalogRaft::handle_ready() {
       tables_.clear();
       for (const auto& t : image->tables()) tables_[t.name()] = t;
       seq_ = image->table_seq();
+      draining_ = {image->draining().begin(), image->draining().end()};
       applied_ = rd.snapshot->meta.index;
       spdlog::info("metadata {}: installed a snapshot at {} ({} tables)", options_.id, applied_,
                    tables_.size());
@@ -366,6 +378,7 @@ void CatalogRaft::send(raft::Message m) {
       std::lock_guard lock(sm_mu_);
       for (const auto& [_, t] : tables_) *img.add_tables() = t;
       img.set_table_seq(seq_);
+      for (const auto& n : draining_) img.add_draining(n);
       at = applied_;
     }
     m.snapshot = raft::Snapshot{node_->snapshot_meta_at(at), img.SerializeAsString()};
@@ -395,6 +408,8 @@ void CatalogRaft::apply(const std::vector<raft::Entry>& committed) {
     }
     for (const auto& t : w.put()) b.put(catalog_, table_key(t.name()), t.SerializeAsString());
     for (const auto& name : w.erase()) b.erase(catalog_, table_key(name));
+    for (const auto& n : w.drain()) b.put(catalog_, drain_key(n), "");
+    for (const auto& n : w.undrain()) b.erase(catalog_, drain_key(n));
     seq = std::max(seq, w.table_seq());
     writes.push_back(std::move(w));
   }
@@ -409,6 +424,8 @@ void CatalogRaft::apply(const std::vector<raft::Entry>& committed) {
     for (auto& w : writes) {
       for (auto& t : *w.mutable_put()) tables_[t.name()] = std::move(t);
       for (const auto& name : w.erase()) tables_.erase(name);
+      for (const auto& n : w.drain()) draining_.insert(n);
+      for (const auto& n : w.undrain()) draining_.erase(n);
     }
     seq_ = seq;
     applied_ = last;

@@ -11,6 +11,7 @@
 //
 // Disk layout (one RocksDB, libs/store):
 //   family "catalog": table/<name> -> Table, seq/table -> decimal table sequence,
+//                     drain/<node id> -> "" (a storage node marked draining),
 //                     raft/applied -> decimal last applied index (written with each apply)
 //   family "raft":    hs -> raft.v1.HardState, snap -> raft.v1.SnapshotMeta (the compaction
 //                     point; the catalog family is the image), log/<20-digit index> -> entry
@@ -27,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,7 +80,8 @@ class CatalogRaft {
   RaftStatus wait_status(const std::function<bool(const RaftStatus&)>& pred,
                          std::chrono::milliseconds timeout) const;
   // A copy of the applied catalog.
-  void copy_catalog(std::map<std::string, meta::v1::Table>* tables, uint64_t* seq) const;
+  void copy_catalog(std::map<std::string, meta::v1::Table>* tables, uint64_t* seq,
+                    std::set<std::string>* draining = nullptr) const;
   uint64_t log_first_index() const;  // first entry still in the log (tests)
   uint64_t raft_id() const { return self_; }
 
@@ -128,6 +131,7 @@ class CatalogRaft {
   mutable std::condition_variable status_cv_;
   std::map<std::string, meta::v1::Table> tables_;
   uint64_t seq_ = 0;
+  std::set<std::string> draining_;
   uint64_t applied_ = 0;
   uint64_t first_index_ = 1;
   RaftStatus status_;

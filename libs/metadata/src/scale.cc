@@ -15,8 +15,13 @@
 // repair.cc: learner on the target, catch-up, promote, remove the source); the source drops
 // its replica when its next heartbeat shows it is no longer a member.
 //
-// DRAIN. DrainNode marks a node draining (held by the serving leader, in memory: a new leader
-// forgets it and the operator drains again). Placement skips draining nodes and the
+// LEADERSHIP. TransferLeader queues a transfer of a partition's leadership to another voting
+// member (soft state of the serving leader); the reconciler asks the current leader
+// (ADMIN_OP_TRANSFER_LEADER), once: the group's own leader hints tell where it ended up, and
+// the asker (the autoscaler balancing leaders) asks again if it still wants it.
+//
+// DRAIN. DrainNode marks a node draining, in the replicated catalog (a new metadata leader
+// carries on with the drain). Placement skips draining nodes and the
 // reconciler moves their replicas away, one change per partition at a time.
 
 #include <spdlog/spdlog.h>
@@ -267,6 +272,92 @@ std::string MetadataService::move_replica(const std::string& payload) {
   return resp.SerializeAsString();
 }
 
+std::string MetadataService::transfer_leader(const std::string& payload) {
+  meta::v1::TransferLeaderRequest req;
+  if (!req.ParseFromString(payload) || req.table_name().empty() || req.partition_id().empty() ||
+      req.to_node_id().empty()) {
+    return error_reply<meta::v1::TransferLeaderResponse>(
+        invalid_argument("TransferLeader needs a table name, a partition id and a target node"));
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = serve_locked(); !s.is_ok()) {
+      return error_reply<meta::v1::TransferLeaderResponse>(s);
+    }
+    auto it = tables_.find(req.table_name());
+    if (it == tables_.end()) {
+      return error_reply<meta::v1::TransferLeaderResponse>(
+          not_found("no table " + req.table_name()));
+    }
+    auto idle = idle_partition(&it->second, req.partition_id());
+    if (!idle.ok()) return error_reply<meta::v1::TransferLeaderResponse>(idle.status());
+    const meta::v1::Partition& p = **idle;
+    uint64_t raft_id = 0;
+    for (int i = 0; i < p.replica_node_ids_size(); ++i) {
+      if (p.replica_node_ids(i) == req.to_node_id()) {
+        raft_id = i < p.replica_raft_ids_size() ? p.replica_raft_ids(i)
+                                                : static_cast<uint64_t>(i + 1);
+      }
+    }
+    if (raft_id == 0) {
+      return error_reply<meta::v1::TransferLeaderResponse>(failed_precondition(
+          "node " + req.to_node_id() + " is not a member of " + p.partition_id()));
+    }
+    leader_moves_[req.partition_id()] = {
+        req.table_name(), req.to_node_id(), raft_id,
+        req.reason().empty() ? std::string("requested") : req.reason()};
+    kicked_ = true;
+  }
+  kick_.notify_all();
+  spdlog::info("metadata: leadership of {} to {} planned ({})", req.partition_id(),
+               req.to_node_id(), req.reason().empty() ? "requested" : req.reason());
+  meta::v1::TransferLeaderResponse resp;
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
+}
+
+void MetadataService::transfer_once() {
+  std::map<std::string, LeaderMove> moves;
+  std::map<std::string, meta::v1::Partition> parts;
+  {
+    std::lock_guard lock(mu_);
+    moves.swap(leader_moves_);
+    for (const auto& [pid, m] : moves) {
+      auto it = tables_.find(m.table);
+      if (it == tables_.end()) continue;
+      for (const auto& p : it->second.partitions()) {
+        if (p.partition_id() == pid && !busy(p)) parts[pid] = p;
+      }
+    }
+  }
+  for (const auto& [pid, m] : moves) {
+    auto pit = parts.find(pid);
+    if (pit == parts.end()) continue;  // split, moved or dropped meanwhile
+    storage::v1::AdminRequest req;
+    req.set_op(storage::v1::ADMIN_OP_TRANSFER_LEADER);
+    req.mutable_peer()->set_raft_id(m.to_raft_id);
+    req.mutable_peer()->set_node_id(m.to_node);
+    const auto started = std::chrono::steady_clock::now();
+    Status s = leader_call(pit->second, req);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    if (s.is_ok()) {
+      spdlog::info("metadata: leadership of {} moved to {} ({} ms, {})", pid, m.to_node, ms,
+                   m.reason);
+      std::lock_guard lock(mu_);
+      // The next heartbeats say so too; routers follow the group's own leader hints.
+      if (auto it = tables_.find(m.table); it != tables_.end()) {
+        if (auto* p = find_partition(&it->second, pid)) p->set_leader_node_id(m.to_node);
+      }
+    } else {
+      spdlog::info("metadata: leadership of {} to {} not moved: {}", pid, m.to_node,
+                   s.to_string());
+    }
+    if (transfers_counter_) transfers_counter_->Add({{"outcome", s.is_ok() ? "ok" : "failed"}}).Increment();
+  }
+}
+
 std::string MetadataService::drain_node(const std::string& payload) {
   meta::v1::DrainNodeRequest req;
   if (!req.ParseFromString(payload) || req.node_id().empty()) {
@@ -279,6 +370,14 @@ std::string MetadataService::drain_node(const std::string& payload) {
     auto it = nodes_.find(req.node_id());
     if (it == nodes_.end()) {
       return error_reply<meta::v1::DrainNodeResponse>(not_found("no storage node " + req.node_id()));
+    }
+    if (draining_.count(req.node_id()) == (req.undrain() ? 1u : 0u)) {
+      meta::v1::CatalogWrite w;
+      w.set_table_seq(table_seq_);
+      (req.undrain() ? w.add_undrain() : w.add_drain())->assign(req.node_id());
+      if (Status s = commit_locked(w); !s.is_ok()) {
+        return error_reply<meta::v1::DrainNodeResponse>(s);
+      }
     }
     if (req.undrain()) draining_.erase(req.node_id());
     else draining_.insert(req.node_id());

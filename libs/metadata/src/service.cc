@@ -73,6 +73,11 @@ MetadataService::MetadataService(std::shared_ptr<nats::Connection> nats,
                                  "as leader")
                            .Register(*registry)
                            .Add({});
+    transfers_counter_ = &metrics::BuildCounter()
+                              .Name("shoal_metadata_leader_transfers_total")
+                              .Help("Partition leadership transfers asked of storage nodes by "
+                                    "this replica as leader, by outcome (ok, failed)")
+                              .Register(*registry);
   }
 }
 
@@ -152,6 +157,13 @@ std::map<std::string, meta::v1::Table> MetadataService::applied_catalog() const 
   if (raft_) raft_->copy_catalog(&out, &seq);
   return out;
 }
+std::set<std::string> MetadataService::applied_draining() const {
+  std::map<std::string, meta::v1::Table> tables;
+  std::set<std::string> out;
+  uint64_t seq = 0;
+  if (raft_) raft_->copy_catalog(&tables, &seq, &out);
+  return out;
+}
 
 void MetadataService::on_rpc(nats::MessagePtr msg, bool forwarded) {
   ++active_rpcs_;
@@ -204,6 +216,7 @@ void MetadataService::dispatch(std::string_view op, const nats::MessagePtr& msg,
   else if (op == subjects::Subjects::kSplitPartition) reply = split_partition(msg->data);
   else if (op == subjects::Subjects::kMoveReplica) reply = move_replica(msg->data);
   else if (op == subjects::Subjects::kDrainNode) reply = drain_node(msg->data);
+  else if (op == subjects::Subjects::kTransferLeader) reply = transfer_leader(msg->data);
   else {
     spdlog::warn("metadata: unknown rpc {}", msg->subject);
     return;
@@ -224,7 +237,7 @@ Status MetadataService::serve_locked(bool read) {
   if (!st.serving) return unavailable("metadata leader is catching up");
   // Start serving this term from the applied catalog. Only this leader proposes in its term,
   // and only under mu_ (held): nothing moves the applied catalog meanwhile.
-  raft_->copy_catalog(&tables_, &table_seq_);
+  raft_->copy_catalog(&tables_, &table_seq_, &draining_);
   tables_term_ = st.term;
   leader_since_ = std::chrono::steady_clock::now();
   heard_.clear();
@@ -796,6 +809,7 @@ void MetadataService::reconcile_loop() {
     lock.unlock();
     reconcile_once();
     split_once();
+    transfer_once();
     if (repair) repair_once();
     lock.lock();
   }

@@ -324,6 +324,78 @@ TEST_F(MetadataGroup, ThreeReplicasFailOverAndCatchUpBySnapshot) {
   EXPECT_GT(Clock::now() - took_over, 500ms);
 }
 
+// DrainNode is part of the replicated catalog: a replica that catches up by snapshot gets it,
+// a new leader keeps draining the node, and undrain clears it everywhere.
+TEST_F(MetadataGroup, DrainStateSurvivesLeaderChangesAndSnapshots) {
+  compact_after_ = 10;
+  const std::vector<std::string> peers = {"m0", "m1", "m2"};
+  replicas_.resize(3);
+  for (int i = 0; i < 3; ++i) {
+    replicas_[i].id = peers[i];
+    start(replicas_[i], peers);
+  }
+  ASSERT_TRUE(eventually([&] { return leader() != nullptr; }, 8s));
+  create("t1");
+  ASSERT_TRUE(eventually([&] { return active("t1"); }, 5s));
+  auto drain = [&](bool undrain) {
+    meta::v1::DrainNodeRequest req;
+    req.set_node_id("n1");
+    req.set_undrain(undrain);
+    return call<meta::v1::DrainNodeResponse>(subjects::Subjects::kDrainNode, req);
+  };
+  auto draining = [&] {
+    auto nodes = call<meta::v1::ListNodesResponse>(subjects::Subjects::kListNodes,
+                                                   meta::v1::ListNodesRequest());
+    EXPECT_EQ(nodes.status().code(), common::v1::CODE_OK);
+    for (const auto& n : nodes.nodes())
+      if (n.node_id() == "n1") return n.draining();
+    ADD_FAILURE() << "n1 unknown to the leader";
+    return false;
+  };
+  // A follower misses the drain and enough later changes to need a snapshot.
+  Replica* behind = nullptr;
+  for (auto& r : replicas_)
+    if (!r.svc->serving()) behind = &r;
+  ASSERT_NE(behind, nullptr);
+  const uint64_t behind_applied = behind->svc->applied_index();
+  stop(*behind);
+  auto d = drain(false);
+  ASSERT_EQ(d.status().code(), common::v1::CODE_OK) << d.status().message();
+  EXPECT_TRUE(d.node().draining());
+  EXPECT_TRUE(draining());
+  for (int i = 0; i < 15; ++i) tag("t1", i);
+  start(*behind, peers);
+  ASSERT_TRUE(eventually([&] {
+    return behind->svc->applied_draining() == std::set<std::string>{"n1"};
+  }, 8s));
+  EXPECT_GT(behind->svc->raft_log_first_index(), behind_applied + 1) << "not a snapshot";
+
+  // The leader goes: the next one still has n1 draining.
+  Replica* old = leader();
+  ASSERT_NE(old, nullptr);
+  stop(*old);
+  ASSERT_TRUE(eventually([&] { return leader() != nullptr; }, 8s));
+  EXPECT_TRUE(draining());
+  d = drain(true);
+  ASSERT_EQ(d.status().code(), common::v1::CODE_OK) << d.status().message();
+  EXPECT_FALSE(d.node().draining());
+  EXPECT_FALSE(draining());
+  start(*old, peers);
+  ASSERT_TRUE(eventually([&] {
+    for (auto& r : replicas_)
+      if (!r.svc->applied_draining().empty()) return false;
+    return true;
+  }, 8s));
+  // And after a restart, from disk.
+  Replica* lead = leader();
+  ASSERT_NE(lead, nullptr);
+  ASSERT_EQ(drain(false).status().code(), common::v1::CODE_OK);
+  for (auto& r : replicas_) stop(r);
+  for (auto& r : replicas_) start(r, peers);
+  ASSERT_TRUE(eventually([&] { return leader() != nullptr; }, 8s));
+  EXPECT_TRUE(draining());
+}
+
 TEST_F(MetadataGroup, OnlyTheServingLeaderExportsCatalogGauges) {
   using metrics::testing::series;
   using metrics::testing::value;

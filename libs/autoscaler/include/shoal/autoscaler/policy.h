@@ -50,6 +50,12 @@ struct Options {
   // replica count; at most max_moves replica moves under way in the whole fleet.
   uint32_t balance_percent = 20;
   int max_moves = 2;
+  // Leader balancing (leaders take the writes and strongly consistent reads): at most this
+  // many leadership transfers per plan; 0 turns it off.
+  int max_leader_transfers = 4;
+  // Below this fleet-wide leader load (units per second, writes weighing 3: see
+  // plan_leaders) leaders are balanced by count only.
+  uint64_t leader_load_floor_units = 100;
   // What one storage node is sized for (desired_nodes()).
   uint64_t node_capacity_bytes = 100ull << 30;
   uint64_t node_read_units = 30000;
@@ -68,8 +74,10 @@ enum class Kind {
   kMove,               // move one replica to an emptier node of the same zone
   kNoSplitSingleKey,   // hot, but one key hash carries most of the load
   kNoSplitNoPoint,     // hot, but no split point leaves load on both sides
+  kTransferLeader,     // hand a partition's leadership to another member
 };
-// The `kind` label value: split_size, split_heat, move, no_split_single_key, no_split_no_point.
+// The `kind` label value: split_size, split_heat, move, no_split_single_key, no_split_no_point,
+// transfer_leader.
 std::string_view kind_name(Kind kind);
 
 struct Decision {
@@ -177,6 +185,20 @@ std::map<std::string, int> replica_counts(const Catalog& catalog);
 // move, never onto a node already holding a replica of the partition; a follower replica
 // is preferred to the leader.
 std::vector<Decision> plan_moves(const Catalog& catalog, const Options& options);
+
+// Leadership transfers that even out the leaders per live, not draining node holding
+// replicas, at most max_leader_transfers, one per partition. A partition's load is its
+// leader's average rates over heat_ms, read units + 3 x write units (a write costs about
+// three reads: the per-partition caps are 3,000 RCU / 1,000 WCU); its leader is the one the
+// stats last reported (else the catalog's hint). Two rules, in turns:
+//   load:  when the fleet's leader load is at least leader_load_floor_units and the most
+//          loaded node is above the mean by more than balance_percent, its hottest partition
+//          whose move lowers the peak goes to the least loaded member;
+//   count: when the node leading the most partitions is outside the mean ±balance_percent
+//          and leads at least two more than a member of one of its partitions, its coldest
+//          such partition goes to that member (the one leading the fewest).
+// Only partitions of ACTIVE tables with no split or change under way.
+std::vector<Decision> plan_leaders(const Catalog& catalog, const Policy& policy);
 
 // ---- Sizing ------------------------------------------------------------------------------
 

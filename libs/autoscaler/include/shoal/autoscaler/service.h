@@ -6,7 +6,7 @@
 //   - one decision thread wakes every `interval`: refreshes its copy of the catalog
 //     (ListNodes, ListTables, DescribeTable per table) every `catalog_refresh` or right after
 //     it acted, asks the Policy, and carries out each decision through metadata
-//     (SplitPartition, MoveReplica), waiting for each answer (this thread blocks on
+//     (SplitPartition, MoveReplica, TransferLeader), waiting for each answer (this thread blocks on
 //     purpose, see docs/ARCHITECTURE.md; stop() cuts a wait short);
 //   - logs every decision with its reason and counts it;
 //   - with options.k8s, hands each pass's desired node counts to that K8sScaler (k8s.h),
@@ -15,7 +15,7 @@
 //
 // Metrics (docs/METRICS.md), with a registry:
 //   shoal_autoscaler_decisions_total{kind,result}  kind: split_size, split_heat, move,
-//       no_split_single_key, no_split_no_point; result: ok (metadata accepted it, or nothing
+//       no_split_single_key, no_split_no_point, transfer_leader; result: ok (metadata accepted it, or nothing
 //       to ask), refused (metadata said no: FAILED_PRECONDITION, INVALID_ARGUMENT, NOT_FOUND,
 //       RESOURCE_EXHAUSTED), error (no answer, unparsable, any other status), dry_run
 //   shoal_autoscaler_stats_received_total   NodeStats messages taken
@@ -97,6 +97,7 @@ class AutoscalerService {
   Catalog catalog_;
   int64_t catalog_at_ms_ = -1;  // when catalog_ was fetched (-1: never)
   bool catalog_stale_ = true;   // we acted since: refetch before planning moves
+  int64_t leaders_quiet_until_ms_ = 0;  // decision thread: no leader plan before this
   int64_t moves_quiet_until_ms_ = 0;  // after a refused/failed move (or a dry run's plan)
   std::atomic<int64_t> last_catalog_ok_ms_{-1};
 

@@ -57,6 +57,8 @@ class Client {
       const meta::v1::SplitPartitionRequest& r);
   Result<meta::v1::MoveReplicaResponse> move_replica(const meta::v1::MoveReplicaRequest& r);
   Result<meta::v1::DrainNodeResponse> drain_node(const meta::v1::DrainNodeRequest& r);
+  Result<meta::v1::TransferLeaderResponse> transfer_leader(
+      const meta::v1::TransferLeaderRequest& r);
 
  private:
   // Sends `req` to meta_rpc(op) and parses the answer; its Status (field 1) decides.

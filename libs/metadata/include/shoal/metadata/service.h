@@ -102,6 +102,7 @@ class MetadataService {
   uint64_t raft_log_first_index() const;
   // The applied catalog (as replicated; leader hints excluded).
   std::map<std::string, meta::v1::Table> applied_catalog() const;
+  std::set<std::string> applied_draining() const;  // storage nodes marked draining
 
  private:
   void on_rpc(nats::MessagePtr msg, bool forwarded);
@@ -132,6 +133,8 @@ class MetadataService {
   std::string move_replica(const std::string& payload);
   std::string drain_node(const std::string& payload);
   void split_once();  // carries out the planned splits (reconciler)
+  std::string transfer_leader(const std::string& payload);
+  void transfer_once();  // carries out the planned leadership transfers (reconciler)
   // Plans a move of every draining node's replicas (one change per partition), mu_ held.
   void plan_drains_locked(int64_t now_ms);
   // A move of p's replica on `from` to `to` (or the least loaded live node of its zone outside
@@ -180,7 +183,16 @@ class MetadataService {
   uint64_t tables_term_ = 0;  // under mu_: the term tables_ is current for (0: stale)
   std::chrono::steady_clock::time_point leader_since_;  // under mu_
   std::set<std::string> heard_;  // under mu_: nodes that heartbeated this leader this term
-  std::set<std::string> draining_;  // under mu_: nodes being drained (leader's memory)
+  std::set<std::string> draining_;  // under mu_: nodes being drained (as in the catalog)
+  // Under mu_: planned leadership transfers by partition id (soft state: lost with the
+  // leadership, the asker sees the leader unchanged and may ask again).
+  struct LeaderMove {
+    std::string table;
+    std::string to_node;
+    uint64_t to_raft_id = 0;
+    std::string reason;
+  };
+  std::map<std::string, LeaderMove> leader_moves_;
   bool stopping_ = false;
   std::atomic<bool> ready_{false};
   std::atomic<int> active_rpcs_{0};
@@ -196,6 +208,7 @@ class MetadataService {
   metrics::Family<metrics::Gauge>* table_info_gauge_ = nullptr;
   metrics::Family<metrics::Gauge>* leader_gauge_ = nullptr;
   metrics::Counter* splits_counter_ = nullptr;
+  metrics::Family<metrics::Counter>* transfers_counter_ = nullptr;
   // The catalog series this replica exports (under mu_): empty unless it serves.
   struct TableSeries {
     metrics::Gauge* partitions = nullptr;

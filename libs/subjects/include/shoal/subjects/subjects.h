@@ -72,6 +72,7 @@ class Subjects {
   static constexpr std::string_view kSplitPartition = "SplitPartition";
   static constexpr std::string_view kMoveReplica = "MoveReplica";
   static constexpr std::string_view kDrainNode = "DrainNode";
+  static constexpr std::string_view kTransferLeader = "TransferLeader";
 
   // The operation name of a meta_rpc() subject ("" if it is not one).
   std::string_view meta_op(std::string_view subject) const {
