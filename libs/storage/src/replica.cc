@@ -468,6 +468,35 @@ void apply_split(ReplicaState& st, uint64_t index, const storage::v1::SplitEntry
   }
   const raft::ConfState conf = st.raft->conf_state();
 
+  std::string existing;
+  if (env.store->get(env.meta_cf, meta_key(child_id), &existing).is_ok()) {
+    // The child is open here already: metadata opened it because this node had not applied
+    // the split (far behind, or its parent came from an image past it), and it took the
+    // child's data from the child's leader into its own family. The parent only gives up the
+    // range, and its copy of the child's items goes (unless the child shares this family:
+    // then this split was applied before and nothing is left to do but the range).
+    storage::v1::ReplicaRecord other;
+    const bool shared =
+        other.ParseFromString(existing) && record_family(other) == env.data_cf->name();
+    d->set_hash_hi(m - 1);
+    st.item_count = st.item_count >= child_items ? st.item_count - child_items : 0;
+    st.data_bytes = st.data_bytes >= child_bytes ? st.data_bytes - child_bytes : 0;
+    st.record.set_applied_index(index);
+    st.record.set_item_count(st.item_count);
+    st.record.set_data_bytes(st.data_bytes);
+    store::Batch b;
+    b.put(env.meta_cf, meta_key(st.partition_id), st.record.SerializeAsString());
+    if (!shared) b.erase_range(env.data_cf, begin, end);
+    if (Status s = env.store->write(b, /*sync=*/false); !s.is_ok()) die(st, "split", s);
+    st.group_dirty = true;
+    st.last_split_index = index;
+    spdlog::info("replica {}: split at {:016x} (index {}): keeps [{:016x}, {:016x}]; {} was "
+                 "already open here{}", st.partition_id, m, index, d->hash_lo(), d->hash_hi(),
+                 child_id, shared ? "" : " (this copy of its " + std::to_string(child_items) +
+                                             " items deleted)");
+    return;
+  }
+
   storage::v1::ReplicaRecord child;
   auto* cd = child.mutable_replica();
   cd->set_table_id(d->table_id());

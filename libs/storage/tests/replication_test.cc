@@ -629,6 +629,89 @@ TEST_F(Replication, StreamsALargeImageInChunks) {
   EXPECT_EQ(*n, static_cast<uint64_t>(kItems));
 }
 
+// A member that has not applied a split when metadata opens the split's child on it (it was
+// far behind, or got its parent from an image past the split) gets the child's items from
+// the child's leader; when it applies the split later, the parent only gives up the range
+// and drops its own copy of the child's items.
+TEST_F(Replication, ASplitAppliedWhereItsChildIsAlreadyOpen) {
+  constexpr const char* kChild = "t1.1";
+  for (const auto& p : kGroup) start_node(p.node_id());
+  open_group(kGroup);
+  ASSERT_FALSE(wait_leader().empty());
+  put_range(0, 200);
+  wait_caught_up("n3", 200);
+  stop_node("n3");
+
+  auto stats_of = [&](const std::string& node, const std::string& pid)
+      -> std::optional<storage::v1::ReplicaStats> {
+    storage::v1::AdminRequest req;
+    req.set_op(storage::v1::ADMIN_OP_STATS);
+    auto r = admin(node, req, 2000ms);
+    if (!r.ok()) return std::nullopt;
+    for (const auto& s : r->replicas())
+      if (s.replica().partition_id() == pid) return s;
+    return std::nullopt;
+  };
+  // The split, on n1 and n2 only.
+  storage::v1::AdminRequest split;
+  split.set_op(storage::v1::ADMIN_OP_SPLIT);
+  split.mutable_replica()->set_partition_id(kPid);
+  split.set_new_partition_id(kChild);
+  uint64_t m = 0;
+  ASSERT_TRUE(wait_for([&] {
+    auto r = admin(wait_leader(), split);
+    if (!r.ok() || !from_proto(r->status()).is_ok()) return false;
+    m = r->split_hash();
+    return true;
+  }, 20000ms));
+  ASSERT_GT(m, 0u);
+  ASSERT_TRUE(wait_for([&] { return stats_of("n1", kChild) && stats_of("n2", kChild); }, 10000ms));
+  ASSERT_TRUE(wait_for([&] {
+    auto a = stats_of("n1", kPid), b = stats_of("n2", kPid);
+    return a && b && a->applied_index() == b->applied_index() && b->replica().hash_hi() == m - 1;
+  }, 10000ms));
+  const uint64_t parent_items = stats_of("n1", kPid)->item_count();
+  const uint64_t child_items = stats_of("n1", kChild)->item_count();
+  ASSERT_EQ(parent_items + child_items, 200u);
+  ASSERT_GT(child_items, 0u);
+
+  // n3 comes back alone: it cannot hear of the split; the child is opened on it (as metadata
+  // does for a member missing its replica), empty.
+  stop_node("n1");
+  stop_node("n2");
+  start_node("n3");
+  storage::v1::AdminRequest open;
+  open.set_op(storage::v1::ADMIN_OP_OPEN_REPLICA);
+  auto* d = open.mutable_replica();
+  d->set_table_id(kTable);
+  d->set_partition_id(kChild);
+  d->set_hash_lo(m);
+  d->set_hash_hi(UINT64_MAX);
+  for (const auto& p : kGroup) *d->add_peers() = p;
+  auto r = admin("n3", open);
+  ASSERT_TRUE(r.ok() && from_proto(r->status()).is_ok()) << r.status().to_string();
+  ASSERT_EQ(stats_of("n3", kPid)->replica().hash_hi(), UINT64_MAX) << "applied the split already";
+
+  // The others return: n3 gets the child's items from its leader and then applies the split.
+  start_node("n1");
+  start_node("n2");
+  ASSERT_TRUE(wait_for([&] {
+    auto p3 = stats_of("n3", kPid), c3 = stats_of("n3", kChild);
+    return p3 && c3 && p3->replica().hash_hi() == m - 1 && p3->item_count() == parent_items &&
+           c3->item_count() == child_items;
+  }, 30000ms)) << "n3 parent items " << stats_of("n3", kPid)->item_count() << ", child items "
+               << stats_of("n3", kChild)->item_count();
+  auto c1 = stats_of("n1", kChild), c3 = stats_of("n3", kChild);
+  EXPECT_EQ(c3->size_bytes(), c1->size_bytes());
+  EXPECT_EQ(stats_of("n3", kPid)->size_bytes(), stats_of("n1", kPid)->size_bytes());
+  // And n3's child is a working member: with n1 gone, n2 and n3 still elect and serve it.
+  stop_node("n1");
+  ASSERT_TRUE(wait_for([&] {
+    auto a = stats_of("n2", kChild), b = stats_of("n3", kChild);
+    return (a && a->leader()) || (b && b->leader());
+  }, 15000ms));
+}
+
 TEST_F(Replication, ExportsNodeAndReplicaMetrics) {
   using metrics::testing::histogram_count;
   using metrics::testing::series;
