@@ -30,6 +30,11 @@ int main(int argc, char** argv) {
   app.add_option("--replace-after-ms", replace_after_ms,
                  "replace the replicas of a node without heartbeat this long (0: never)")
       ->envname("SHOAL_REPLACE_AFTER_MS");
+  int64_t reopen_missing_after_ms = options.reopen_missing_after.count();
+  app.add_option("--reopen-missing-after-ms", reopen_missing_after_ms,
+                 "open a member's replica again when its heartbeats leave it out this long "
+                 "(0: never)")
+      ->envname("SHOAL_REOPEN_MISSING_AFTER_MS")->check(CLI::NonNegativeNumber);
   // The metadata Raft group: this replica's name and every replica's name (same list on each).
   // Raft ids: position of the name in the sorted list + 1. In Kubernetes (StatefulSet of 3):
   // --id-from-hostname --peers m0,m1,m2 names pod shoal-metadata-<n> "m<n>".
@@ -70,6 +75,7 @@ int main(int argc, char** argv) {
   shoal::block_termination_signals();  // before any thread starts
   options.node_timeout = std::chrono::milliseconds(node_timeout_ms);
   options.replace_after = std::chrono::milliseconds(replace_after_ms);
+  options.reopen_missing_after = std::chrono::milliseconds(reopen_missing_after_ms);
 
   shoal::init_logging("metadata", common.log_level);
   auto nats = shoal::nats::Connection::connect({.url = common.nats_url, .name = "shoal-metadata",

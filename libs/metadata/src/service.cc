@@ -73,6 +73,12 @@ MetadataService::MetadataService(std::shared_ptr<nats::Connection> nats,
                                  "as leader")
                            .Register(*registry)
                            .Add({});
+    reopened_counter_ = &metrics::BuildCounter()
+                             .Name("shoal_metadata_replicas_reopened_total")
+                             .Help("Replicas opened again on a live member whose heartbeats "
+                                   "left them out (by this replica as leader)")
+                             .Register(*registry)
+                             .Add({});
     transfers_counter_ = &metrics::BuildCounter()
                               .Name("shoal_metadata_leader_transfers_total")
                               .Help("Partition leadership transfers asked of storage nodes by "
@@ -731,6 +737,32 @@ std::string MetadataService::heartbeat(const std::string& payload) {
           orphans.push_back(id);
         }
       }
+    }
+    // Members missing their replica (see reopen_missing()): partitions with an operation
+    // under way are left to it.
+    {
+      const std::string& node = req.node().node_id();
+      const std::set<std::string> hosted(req.hosted_partition_ids().begin(),
+                                         req.hosted_partition_ids().end());
+      auto& before = missing_[node];
+      std::map<std::string, int64_t> now_missing;
+      const int64_t now = now_ms();
+      for (const auto& [_, t] : tables_) {
+        if (t.status() != meta::v1::TABLE_STATUS_ACTIVE) continue;
+        for (const auto& p : t.partitions()) {
+          if (!p.split().new_partition_id().empty() ||
+              p.change().stage() != meta::v1::ReplicaChange::STAGE_NONE ||
+              hosted.count(p.partition_id())) {
+            continue;
+          }
+          const auto& ids = p.replica_node_ids();
+          if (std::find(ids.begin(), ids.end(), node) == ids.end()) continue;
+          auto it = before.find(p.partition_id());
+          now_missing[p.partition_id()] = it != before.end() ? it->second : now;
+        }
+      }
+      if (now_missing.empty()) missing_.erase(node);
+      else before = std::move(now_missing);
     }
     auto& n = nodes_[req.node().node_id()];
     bool is_new = !heard_.count(req.node().node_id());

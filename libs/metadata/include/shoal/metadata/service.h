@@ -80,6 +80,10 @@ struct MetadataOptions {
   // A member of a partition's group whose node has sent no heartbeat for this long is
   // replaced (see src/repair.cc); 0 never replaces.
   std::chrono::milliseconds replace_after{std::chrono::minutes(2)};
+  // A live member whose heartbeats leave out its replica of an idle partition this long gets
+  // it opened again (empty; it catches up from the group's leader by image). Covers a member
+  // that took its parent's image past a split and so never created the child. 0: never.
+  std::chrono::milliseconds reopen_missing_after{std::chrono::seconds(30)};
   // SigV4 access keys (id, secret) the routers verify signatures with. Served to routers on
   // shoal.meta.rpc.ListAccessKeys; the NATS network is the trust boundary.
   std::vector<std::pair<std::string, std::string>> access_keys;
@@ -154,6 +158,8 @@ class MetadataService {
   void repair_once();
   std::optional<meta::v1::ReplicaChange> plan_replacement_locked(const meta::v1::Partition& p,
                                                                  int64_t now_ms) const;
+  // Opens the replicas members have been missing for reopen_missing_after (src/repair.cc).
+  void reopen_missing();
   Status advance_change(const std::string& table, const std::string& table_id,
                         const meta::v1::Partition& p);
   Result<storage::v1::AdminResponse> admin_call(const std::string& node,
@@ -193,6 +199,9 @@ class MetadataService {
     std::string reason;
   };
   std::map<std::string, LeaderMove> leader_moves_;
+  // Under mu_: per node, the partitions it is a member of but did not list as hosted, since
+  // when (ms; from its heartbeats, reset by every heartbeat that lists them).
+  std::map<std::string, std::map<std::string, int64_t>> missing_;
   bool stopping_ = false;
   std::atomic<bool> ready_{false};
   std::atomic<int> active_rpcs_{0};
@@ -209,6 +218,7 @@ class MetadataService {
   metrics::Family<metrics::Gauge>* leader_gauge_ = nullptr;
   metrics::Counter* splits_counter_ = nullptr;
   metrics::Family<metrics::Counter>* transfers_counter_ = nullptr;
+  metrics::Counter* reopened_counter_ = nullptr;
   // The catalog series this replica exports (under mu_): empty unless it serves.
   struct TableSeries {
     metrics::Gauge* partitions = nullptr;
