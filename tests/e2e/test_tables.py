@@ -123,3 +123,29 @@ def test_table_recreated_with_same_name_is_empty(ddb):
     wait_active(ddb, name)
     assert "Item" not in ddb.get_item(TableName=name, Key={"pk": {"S": "a"}})
     ddb.delete_table(TableName=name)
+
+
+@pytest.mark.shoal_only
+def test_describe_table_reports_item_count_and_size(ddb, make_table):
+    """ItemCount and TableSizeBytes follow the data (DynamoDB: within about six hours; Shoal:
+    the partition leaders' stats, about a second behind)."""
+    name = make_table()
+    desc = ddb.describe_table(TableName=name)["Table"]
+    assert desc["ItemCount"] == 0 and desc["TableSizeBytes"] == 0
+    for i in range(40):
+        ddb.put_item(TableName=name, Item={"pk": {"S": f"k{i:03d}"}, "v": {"S": "x" * 200}})
+    deadline = time.monotonic() + 15
+    while True:
+        desc = ddb.describe_table(TableName=name)["Table"]
+        if desc["ItemCount"] == 40 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert desc["ItemCount"] == 40
+    # 40 items of 200-byte values and their keys: more than the values, far less than twice.
+    assert 40 * 200 < desc["TableSizeBytes"] < 40 * 400, desc["TableSizeBytes"]
+    for i in range(10):
+        ddb.delete_item(TableName=name, Key={"pk": {"S": f"k{i:03d}"}})
+    deadline = time.monotonic() + 15
+    while ddb.describe_table(TableName=name)["Table"]["ItemCount"] != 30:
+        assert time.monotonic() < deadline, "ItemCount did not follow the deletes"
+        time.sleep(0.2)

@@ -116,6 +116,21 @@ struct Router::Impl {
   TableCache cache{this};
   std::optional<nats::Subscription> events_sub;
 
+  // Bytes and items per partition as its leader last reported them on shoal.stats.<node>
+  // (every second): DescribeTable's TableSizeBytes and ItemCount add them up over the
+  // table's current partitions.
+  struct PartitionSize {
+    std::string table_id;
+    uint64_t bytes = 0;
+    uint64_t items = 0;
+  };
+  mutable std::mutex sizes_mu;
+  std::unordered_map<std::string, PartitionSize> partition_sizes;  // by partition id
+  std::optional<nats::Subscription> stats_sub;
+  void note_stats(const meta::v1::NodeStats& stats);
+  // (bytes, items) of `t`; partitions not reported yet count 0.
+  std::pair<uint64_t, uint64_t> table_size(const meta::v1::Table& t) const;
+
   // SigV4 keys, fetched from metadata at start and every options.access_key_refresh.
   auth::KeyStore keys;
   std::atomic<bool> keys_loaded{false};

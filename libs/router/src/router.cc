@@ -341,7 +341,36 @@ Status Router::start() {
   });
   if (!sub.ok()) return sub.status();
   impl->events_sub.emplace(std::move(sub).value());
+  auto stats = impl->nats->subscribe(impl->subjects.stats_wildcard(), "", [impl](nats::MessagePtr m) {
+    meta::v1::NodeStats s;
+    if (s.ParseFromString(m->data)) impl->note_stats(s);
+  });
+  if (!stats.ok()) return stats.status();
+  impl->stats_sub.emplace(std::move(stats).value());
   return Status::ok();
+}
+
+void Router::Impl::note_stats(const meta::v1::NodeStats& stats) {
+  std::lock_guard lock(sizes_mu);
+  for (const auto& p : stats.partitions()) {
+    if (!p.leader()) continue;
+    auto& s = partition_sizes[p.partition_id()];
+    s.table_id = p.table_id();
+    s.bytes = p.size_bytes();
+    s.items = p.item_count();
+  }
+}
+
+std::pair<uint64_t, uint64_t> Router::Impl::table_size(const meta::v1::Table& t) const {
+  uint64_t bytes = 0, items = 0;
+  std::lock_guard lock(sizes_mu);
+  for (const auto& p : t.partitions()) {
+    auto it = partition_sizes.find(p.partition_id());
+    if (it == partition_sizes.end() || it->second.table_id != t.table_id()) continue;
+    bytes += it->second.bytes;
+    items += it->second.items;
+  }
+  return {bytes, items};
 }
 
 void Router::handle(http::Request&& request, http::Responder responder) {

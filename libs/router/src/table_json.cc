@@ -90,12 +90,14 @@ void write_table_description(api::JsonWriter& w, const meta::v1::Table& t,
   w.Key("WriteCapacityUnits");
   w.Int64(t.provisioned_throughput().write_capacity_units());
   w.EndObject();
-  // Size and count are refreshed by DynamoDB about every six hours; Shoal reports them once
-  // the autoscaler's stats feed exists (issue 7). Until then they stay 0 as on a new table.
+  // DynamoDB refreshes these about every six hours; Shoal adds up what each partition's
+  // leader reported in its last stats (about a second old): stored bytes (key + encoded item)
+  // and items.
+  const auto [bytes, items] = router.table_size(t);
   w.Key("TableSizeBytes");
-  w.Int64(0);
+  w.Int64(static_cast<int64_t>(bytes));
   w.Key("ItemCount");
-  w.Int64(0);
+  w.Int64(static_cast<int64_t>(items));
   w.Key("TableArn");
   str(w, router.table_arn(t.name()));
   w.Key("TableId");
