@@ -219,9 +219,18 @@ std::vector<Decision> Policy::plan_splits(const Catalog& catalog, int64_t now_ms
     if (w.size_bytes > options_.split_size_bytes) {
       d.kind = Kind::kSplitSize;
       d.split_hash = 0;
+      const bool again = w.size_asks > 0 && w.asked_lo == w.hash_lo && w.asked_hi == w.hash_hi;
+      w.size_asks = again ? w.size_asks + 1 : 1;
+      w.asked_lo = w.hash_lo;
+      w.asked_hi = w.hash_hi;
       d.reason = "size: " + format_bytes(w.size_bytes) + " > " +
                  format_bytes(options_.split_size_bytes) + " at the data median";
+      if (again) {
+        d.reason += " (ask " + std::to_string(w.size_asks) +
+                    ": the last one did not split it; one partition key may hold it all)";
+      }
       decided(w, now_ms);
+      w.quiet_until_ms = now_ms + (options_.cooldown_ms << std::min<uint32_t>(w.size_asks - 1, 6));
       out.push_back(std::move(d));
       continue;
     }

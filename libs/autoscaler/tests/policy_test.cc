@@ -466,6 +466,39 @@ TEST(Rebalance, StopsWhenNoBetterSpreadExists) {
   EXPECT_TRUE(plan_moves(even, o).empty());
 }
 
+// A size split metadata drops (one partition key holds all the data) is asked again, each
+// time after twice the cooldown, and the reason says so; a split that happens starts over.
+TEST(SizeSplit, AskedAgainWithADoublingCooldownWhileTheRangeStays) {
+  Options o = small();
+  o.cooldown_ms = 1000;
+  Policy policy(o);
+  Catalog c = two_partitions();
+  const auto& p0 = c.tables["t1-x"].partitions(0);
+  std::vector<int64_t> asked;
+  for (int64_t s = 0; s < 40; ++s) {
+    policy.observe(node_stats("n1", {pstats("t1-x.0", p0.hash_lo(), p0.hash_hi(), true,
+                                            20ull << 20)}), s * 1000);
+    for (const auto& d : policy.plan_splits(c, s * 1000)) {
+      ASSERT_EQ(d.kind, Kind::kSplitSize);
+      if (!asked.empty()) {
+        EXPECT_NE(d.reason.find("the last one did not split it"), std::string::npos);
+      }
+      asked.push_back(s);
+    }
+  }
+  // Cooldowns 1, 2, 4, 8, 16 s.
+  EXPECT_EQ(asked, (std::vector<int64_t>{0, 1, 3, 7, 15, 31}));
+  // The range changed (it was split): the next ask is a first one again.
+  Catalog split = c;
+  split.tables["t1-x"].mutable_partitions(0)->set_hash_hi(p0.hash_hi() / 2);
+  const auto& q = split.tables["t1-x"].partitions(0);
+  policy.observe(node_stats("n1", {pstats("t1-x.0", q.hash_lo(), q.hash_hi(), true, 20ull << 20)}),
+                 63000);
+  auto ds = policy.plan_splits(split, 63000);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].reason.find("did not split"), std::string::npos) << ds[0].reason;
+}
+
 // ---- leader balance ---------------------------------------------------------------------
 
 void apply_leader(Catalog& c, const Decision& d) {

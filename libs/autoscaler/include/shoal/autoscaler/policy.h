@@ -43,6 +43,8 @@ struct Options {
   // ...and a split point leaving at least this share of the sampled load on each side.
   uint32_t min_side_percent = 10;
   // After a decision about a partition (split asked, or refused), leave it alone this long.
+  // A size split asked again for the same range (the last one did not happen) waits twice as
+  // long each time, up to 64 x.
   int64_t cooldown_ms = 10000;
   // A partition whose leader has not reported for this long is forgotten.
   int64_t stats_ttl_ms = 10000;
@@ -136,6 +138,11 @@ struct PartitionWindow {
   };
   std::deque<Interval> recent;
   int64_t quiet_until_ms = 0;  // no decision about it before this
+  // Size splits asked in a row while the range stayed the same (metadata drops one the
+  // group refuses, e.g. all the data under one partition key): each doubles the cooldown.
+  uint32_t size_asks = 0;
+  uint64_t asked_lo = 0;
+  uint64_t asked_hi = 0;
 
   // Average rates over `recent`, tenths of a unit per second.
   uint64_t avg_read_rate_x10() const;
