@@ -2,12 +2,14 @@
 through boto3 without SDK retries (every error the service answers is a failure here):
 
 1. heat: a zipfian write load over a narrow range of keys (all in one partition) splits that
-   partition at a point taken from the sampled keys; the same load on a single key does not.
+   partition at a point taken from the sampled keys; the same load on a single key does not,
+   nor does a sequential pattern (a time series appending sort keys under one partition key).
 2. growth: with a split threshold of 1 MiB, ~24 MiB loaded while another client reads and
    writes: the table ends with at least 16 partitions, no client-visible error, every item
    readable, and a paginated Scan that ran during the splits returns each item exactly once.
 3. scale-out: three more storage nodes (two per zone): within a bounded time every zone's
-   nodes hold replica counts within +-20 % of their mean, clients running without error.
+   nodes hold replica counts within +-20 % of their mean, then every node leads within
+   +-20 % of the mean number of leaders (leadership transfers), clients running without error.
 4. drain: `shoalctl drain n4 --wait` leaves n4 with no replica and loses nothing.
 
 The full-size runs (8 MB threshold, 200 MB) are by hand, figures in BENCHMARKS.md.
@@ -139,10 +141,14 @@ class Clients:
             assert item and item["v"]["S"] == v, f"{k}: {item} != {v}"
 
 
-def create(ddb, table):
+def create(ddb, table, sort_key=False):
+    attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    if sort_key:
+        attrs.append({"AttributeName": "sk", "AttributeType": "N"})
+        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
     ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+                     AttributeDefinitions=attrs, KeySchema=schema)
     ddb.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 0.1})
 
 
@@ -170,16 +176,22 @@ def fleet():
     f.stop()
 
 
-def hammer(fleet, table, keys, weights, seconds, threads=4):
-    """Writes to `keys` chosen by `weights` from `threads` clients for `seconds`."""
+def hammer(fleet, table, keys, weights, seconds, threads=4, sequential_sk=False):
+    """Writes to `keys` chosen by `weights` from `threads` clients for `seconds`; with
+    `sequential_sk`, each write is a new item under its partition key with the next sort key
+    (a time series)."""
     errors, stop = [], threading.Event()
+    counter = iter(range(10**9))
 
     def run(seed):
         ddb, rng = fleet.client(attempts=1), random.Random(seed)
         while not stop.is_set():
             k = rng.choices(keys, weights)[0]
+            item = {"pk": {"S": k}, "v": {"S": "x" * 100}}
+            if sequential_sk:
+                item["sk"] = {"N": str(next(counter))}
             try:
-                ddb.put_item(TableName=table, Item={"pk": {"S": k}, "v": {"S": "x" * 100}})
+                ddb.put_item(TableName=table, Item=item)
             except (ClientError, BotoCoreError) as e:
                 errors.append(str(e))
     ts = [threading.Thread(target=run, args=(s,), daemon=True) for s in range(threads)]
@@ -220,6 +232,17 @@ def test_heat_split_on_a_hot_range_not_on_a_hot_key(fleet):
              lambda: value(ADMIN + 2, "shoal_autoscaler_decisions_total",
                            kind="no_split_single_key") > single, 15)
     assert partitions("hotkey") == 2
+
+    # A sequential pattern: a time series appending under one partition key. Every write is
+    # a new item, yet all of them share one hash: no split either.
+    create(ddb, "series", sort_key=True)
+    single = value(ADMIN + 2, "shoal_autoscaler_decisions_total", kind="no_split_single_key")
+    errors = hammer(fleet, "series", ["device-7"], [1], seconds=8, sequential_sk=True)
+    assert not errors, errors[:3]
+    wait_for("the sequential-pattern decision",
+             lambda: value(ADMIN + 2, "shoal_autoscaler_decisions_total",
+                           kind="no_split_single_key") > single, 15)
+    assert partitions("series") == 2
 
 
 def fleet_log(fleet, name):
