@@ -272,6 +272,18 @@ def test_lead_wait(fleet):
         ddb.put_item(TableName=TABLE, Item={"id": {"S": f"k{i}"}, "v": {"S": "led"}})
         got = ddb.get_item(TableName=TABLE, Key={"id": {"S": f"k{i}"}}, ConsistentRead=True)
         assert got["Item"]["v"]["S"] == "led"
+    # A manual placement is pinned (1 h by default): the autoscaler leaves it be.
+    q = next(q for q in fleet.ctl_json("partitions", TABLE)["partitions"] if q["id"] == p["id"])
+    assert q["pinned_until"] is not None and q["pinned_until"].endswith("Z"), q
+    out = run_op(fleet, "unpin", TABLE, p["id"])
+    assert "unpinned" in out
+    q = next(q for q in fleet.ctl_json("partitions", TABLE)["partitions"] if q["id"] == p["id"])
+    assert q["pinned_until"] is None
+    out = run_op(fleet, "pin", TABLE, p["id"], "--for", "10m")
+    assert "pinned until" in out
+    assert "pinned until" in fleet.ctl("partitions", TABLE).stdout
+    run_op(fleet, "unpin", TABLE, p["id"])
+    assert fleet.ctl("pin", TABLE, p["id"], "--for", "later").returncode == 2
     # A node that is not a member cannot lead it; an unknown partition is not found.
     r = fleet.ctl("lead", TABLE, p["id"], "--to", "n9")
     assert r.returncode == 1 and "not a member" in r.stderr, r.stderr

@@ -269,6 +269,10 @@ std::vector<Decision> Policy::plan_splits(const Catalog& catalog, int64_t now_ms
 
 // ---- Rebalancing -------------------------------------------------------------------------
 
+bool pinned(const meta::v1::Partition& p, const Catalog& catalog) {
+  return p.pinned_until_epoch_ms() > catalog.fetched_epoch_ms;
+}
+
 int moves_in_flight(const Catalog& catalog) {
   int n = 0;
   for (const auto& [_, t] : catalog.tables) {
@@ -320,7 +324,7 @@ std::vector<Decision> plan_moves(const Catalog& catalog, const Options& options)
   for (const auto& [_, t] : catalog.tables) {
     if (t.status() != meta::v1::TABLE_STATUS_ACTIVE) continue;
     for (const auto& p : t.partitions()) {
-      if (!busy(p)) movable.push_back({&t, &p});
+      if (!busy(p) && !pinned(p, catalog)) movable.push_back({&t, &p});
     }
   }
   std::set<std::string> used;  // partitions given a move in this plan
@@ -446,7 +450,8 @@ std::vector<Decision> plan_leaders(const Catalog& catalog, const Policy& policy)
   const int64_t pct = o.balance_percent;
   std::set<std::string> used;
   auto movable = [&](const Led& led) {
-    return !busy(*led.partition) && !used.count(led.partition->partition_id());
+    return !busy(*led.partition) && !pinned(*led.partition, catalog) &&
+           !used.count(led.partition->partition_id());
   };
   auto decide = [&](Led& led, const std::string& to, std::string reason) {
     Decision d;

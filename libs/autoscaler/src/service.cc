@@ -193,6 +193,9 @@ Status AutoscalerService::refresh_catalog() {
     std::string id = resp.table().table_id();
     fresh.tables.emplace(std::move(id), std::move(*resp.mutable_table()));
   }
+  fresh.fetched_epoch_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
   catalog_ = std::move(fresh);
   return Status::ok();
 }

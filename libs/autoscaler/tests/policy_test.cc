@@ -499,6 +499,32 @@ TEST(SizeSplit, AskedAgainWithADoublingCooldownWhileTheRangeStays) {
   EXPECT_EQ(ds[0].reason.find("did not split"), std::string::npos) << ds[0].reason;
 }
 
+// Partitions an operator pinned keep their replicas and leaders until the pin expires.
+TEST(Rebalance, LeavesPinnedPartitionsAlone) {
+  Options o = small();
+  o.max_moves = 10;
+  o.max_leader_transfers = 10;
+  Catalog c = joined(4);
+  c.fetched_epoch_ms = 1'000'000;
+  auto& t = c.tables["t1-x"];
+  for (auto& p : *t.mutable_partitions()) {
+    p.set_leader_node_id("n1");
+    p.set_pinned_until_epoch_ms(2'000'000);
+  }
+  Policy policy(o);
+  EXPECT_TRUE(plan_moves(c, o).empty());
+  EXPECT_TRUE(plan_leaders(c, policy).empty());
+  EXPECT_TRUE(pinned(t.partitions(0), c));
+  // One pin expired: only that partition moves.
+  t.mutable_partitions(2)->set_pinned_until_epoch_ms(999'999);
+  auto moves = plan_moves(c, o);
+  ASSERT_FALSE(moves.empty());
+  for (const auto& d : moves) EXPECT_EQ(d.partition_id, "t1-x.2");
+  auto leads = plan_leaders(c, policy);
+  ASSERT_EQ(leads.size(), 1u);
+  EXPECT_EQ(leads[0].partition_id, "t1-x.2");
+}
+
 // ---- leader balance ---------------------------------------------------------------------
 
 void apply_leader(Catalog& c, const Decision& d) {

@@ -173,6 +173,7 @@ int cmd_move(Ctx& c) {
   req.set_from_node_id(c.o.from);
   req.set_to_node_id(c.o.to);
   req.set_reason(c.o.reason.empty() ? "move" : c.o.reason);
+  req.set_pin_ms(*parse_duration_ms(c.o.pin));
   auto resp = c.client.move_replica(req);
   if (!resp.ok()) return fail(c.err, "MoveReplica: " + resp.status().to_string());
   const std::string to = resp->to_node_id().empty() ? c.o.to : resp->to_node_id();
@@ -219,6 +220,7 @@ int cmd_lead(Ctx& c) {
   req.set_partition_id(part.partition_id());
   req.set_to_node_id(c.o.to);
   req.set_reason(c.o.reason.empty() ? "shoalctl lead" : c.o.reason);
+  req.set_pin_ms(*parse_duration_ms(c.o.pin));
   auto resp = c.client.transfer_leader(req);
   if (!resp.ok()) return fail(c.err, "TransferLeader: " + resp.status().to_string());
   c.out << "moving the leadership of " << part.partition_id() << " from "
@@ -241,6 +243,26 @@ int cmd_lead(Ctx& c) {
     return fail(c.err, "the leadership of " + pid + " is not on " + c.o.to + " after " +
                            std::to_string(c.o.timeout_s) + " s (a lagging target abandons the "
                            "transfer: ask again)");
+  }
+  return 0;
+}
+
+int cmd_pin(Ctx& c, bool unpin) {
+  auto r = resolve(c);
+  if (!r.ok()) return fail(c.err, r.status().message());
+  const auto& [table, part] = *r;
+  meta::v1::PinPartitionRequest req;
+  req.set_table_name(table.name());
+  req.set_partition_id(part.partition_id());
+  req.set_pin_ms(unpin ? 0 : *parse_duration_ms(c.o.pin));
+  auto resp = c.client.pin_partition(req);
+  if (!resp.ok()) return fail(c.err, "PinPartition: " + resp.status().to_string());
+  if (resp->pinned_until_epoch_ms() == 0) {
+    c.out << part.partition_id() << " unpinned: the autoscaler may move it again\n";
+  } else {
+    meta::v1::Partition shown = part;
+    shown.set_pinned_until_epoch_ms(resp->pinned_until_epoch_ms());
+    c.out << part.partition_id() << ": " << operation_text(shown) << '\n';
   }
   return 0;
 }
@@ -355,6 +377,8 @@ void add_cli(CLI::App& app, CliOptions& o) {
   move->add_option("--from", o.from, "node the replica leaves")->required();
   move->add_option("--to", o.to, "node it goes to (default: metadata chooses)");
   move->add_option("--reason", o.reason, "recorded with the move");
+  move->add_option("--pin", o.pin, "keep the autoscaler off the partition this long (0: not at all)")
+      ->capture_default_str();
   wait(move, "wait until the move is done, showing its stage");
 
   auto* lead = sub("lead", "hand a partition's leadership to another member (TransferLeader)");
@@ -363,7 +387,18 @@ void add_cli(CLI::App& app, CliOptions& o) {
       ->required();
   lead->add_option("--to", o.to, "member node that takes the leadership")->required();
   lead->add_option("--reason", o.reason, "recorded in metadata's log");
+  lead->add_option("--pin", o.pin, "keep the autoscaler off the partition this long (0: not at all)")
+      ->capture_default_str();
   wait(lead, "wait until the partition map shows the new leader");
+
+  auto* pin = sub("pin", "keep the autoscaler off a partition's replicas and leader (PinPartition)");
+  pin->add_option("TABLE", o.table, "table name")->required();
+  pin->add_option("PARTITION", o.partition, "partition id, or its number in the table")->required();
+  pin->add_option("--for", o.pin, "how long")->capture_default_str();
+  auto* unpin = sub("unpin", "let the autoscaler move a pinned partition again");
+  unpin->add_option("TABLE", o.table, "table name")->required();
+  unpin->add_option("PARTITION", o.partition, "partition id, or its number in the table")
+      ->required();
 
   auto* drain = sub("drain", "move every replica off a node (DrainNode)");
   drain->add_option("NODE", o.node, "node id")->required();
@@ -378,6 +413,9 @@ Status validate(const CliOptions& o) {
     return invalid_argument("--at: '" + o.at + "' is not a hash (0x<hex> or decimal)");
   }
   if (o.timeout_s <= 0) return invalid_argument("--timeout must be positive");
+  if (!parse_duration_ms(o.pin)) {
+    return invalid_argument("--pin/--for: '" + o.pin + "' is not a duration (0, or <n>s/m/h/d)");
+  }
   if (o.command == "move" && !o.to.empty() && o.to == o.from) {
     return invalid_argument("--to is the same node as --from");
   }
@@ -406,6 +444,8 @@ int run(const CliOptions& o, std::ostream& out, std::ostream& err, bool tty) {
   else if (o.command == "split") rc = cmd_split(c);
   else if (o.command == "move") rc = cmd_move(c);
   else if (o.command == "lead") rc = cmd_lead(c);
+  else if (o.command == "pin") rc = cmd_pin(c, false);
+  else if (o.command == "unpin") rc = cmd_pin(c, true);
   else if (o.command == "drain") rc = cmd_drain(c, false);
   else if (o.command == "undrain") rc = cmd_drain(c, true);
   else rc = fail(err, "unknown command '" + o.command + "'");

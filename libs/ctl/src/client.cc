@@ -164,6 +164,11 @@ Result<meta::v1::TransferLeaderResponse> Client::transfer_leader(
   return rpc<meta::v1::TransferLeaderResponse>(subjects::Subjects::kTransferLeader, r);
 }
 
+Result<meta::v1::PinPartitionResponse> Client::pin_partition(
+    const meta::v1::PinPartitionRequest& r) {
+  return rpc<meta::v1::PinPartitionResponse>(subjects::Subjects::kPinPartition, r);
+}
+
 Result<meta::v1::MoveReplicaResponse> Client::move_replica(const meta::v1::MoveReplicaRequest& r) {
   return rpc<meta::v1::MoveReplicaResponse>(subjects::Subjects::kMoveReplica, r);
 }

@@ -31,6 +31,25 @@ std::string hex_hash(uint64_t hash) {
   return buf;
 }
 
+std::optional<int64_t> parse_duration_ms(std::string_view text) {
+  if (text == "0") return 0;
+  if (text.size() < 2 || text.size() > 10) return std::nullopt;
+  int64_t unit;
+  switch (text.back()) {
+    case 's': unit = 1000; break;
+    case 'm': unit = 60 * 1000; break;
+    case 'h': unit = 3600 * 1000; break;
+    case 'd': unit = 24 * 3600 * 1000; break;
+    default: return std::nullopt;
+  }
+  int64_t n = 0;
+  for (char c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n * unit;
+}
+
 std::optional<uint64_t> parse_hash(std::string_view text) {
   if (text.empty()) return std::nullopt;
   uint64_t v = 0;

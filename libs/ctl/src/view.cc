@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <ctime>
 
 #include "shoal/ctl/format.h"
 
@@ -102,6 +104,24 @@ Totals totals(const Table& t, const StatsIndex& stats) {
 
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
+// The pin's end if the partition is pinned now, else 0.
+int64_t pinned_until(const Partition& p) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return p.pinned_until_epoch_ms() > now ? p.pinned_until_epoch_ms() : 0;
+}
+
+// "2026-12-07T01:30:00Z"
+std::string utc_text(int64_t epoch_ms) {
+  std::time_t t = static_cast<std::time_t>(epoch_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 std::string finish(rapidjson::StringBuffer& buf) {
   std::string s(buf.GetString(), buf.GetSize());
   s.push_back('\n');
@@ -138,6 +158,9 @@ void json_partition(Writer& w, const Partition& p, const StatsIndex& stats) {
   else w.Null();
   w.Key("size_bytes");
   if (e) w.Uint64(e->size_bytes);
+  else w.Null();
+  w.Key("pinned_until");  // an operator's pin in force: the autoscaler leaves it be
+  if (int64_t until = pinned_until(p)) w.String(utc_text(until));
   else w.Null();
   w.Key("operation");
   if (split_under_way(p)) {
@@ -210,6 +233,10 @@ std::string operation_text(const Partition& p) {
          (c.new_node_id().empty() ? std::string("?") : c.new_node_id()) + ": " +
          stage_name(c.stage());
     if (!c.reason().empty()) s += " (" + c.reason() + ")";
+  }
+  if (int64_t until = pinned_until(p)) {
+    if (!s.empty()) s += "; ";
+    s += "pinned until " + utc_text(until);
   }
   return s.empty() ? "-" : s;
 }

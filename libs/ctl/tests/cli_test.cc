@@ -49,6 +49,19 @@ TEST(Cli, WriteCommands) {
   EXPECT_EQ(o.from, "n1");
   EXPECT_EQ(o.to, "n4");
   EXPECT_FALSE(o.wait);
+  EXPECT_EQ(o.pin, "1h");  // a manual move is pinned by default
+
+  o = parse({"lead", "orders", "2", "--to", "n2", "--pin", "0", "--wait"});
+  EXPECT_EQ(o.command, "lead");
+  EXPECT_EQ(o.to, "n2");
+  EXPECT_EQ(o.pin, "0");
+  EXPECT_TRUE(validate(o).is_ok());
+  o = parse({"pin", "orders", "2", "--for", "30m"});
+  EXPECT_EQ(o.command, "pin");
+  EXPECT_EQ(o.pin, "30m");
+  o = parse({"unpin", "orders", "2"});
+  EXPECT_EQ(o.command, "unpin");
+  EXPECT_EQ(o.partition, "2");
 
   o = parse({"drain", "n3", "--wait"});
   EXPECT_EQ(o.command, "drain");
@@ -73,6 +86,10 @@ TEST(Cli, UsageErrors) {
   EXPECT_NE(err.str().find("--at"), std::string::npos);
   o = parse({"move", "t", "0", "--from", "n1", "--to", "n1"});
   EXPECT_FALSE(validate(o).is_ok());
+  EXPECT_THROW(parse({"lead", "t", "0"}), CLI::ParseError);        // --to missing
+  o = parse({"pin", "t", "0", "--for", "soon"});
+  EXPECT_EQ(validate(o).code(), Code::kInvalidArgument);
+  EXPECT_NE(validate(o).message().find("not a duration"), std::string::npos);
 }
 
 TEST(Cli, DrainProgressLine) {

@@ -38,6 +38,20 @@ TEST(Hash, PrintsAndParses) {
   EXPECT_FALSE(parse_hash(" 1"));
 }
 
+TEST(Duration, Parses) {
+  EXPECT_EQ(parse_duration_ms("0"), 0);
+  EXPECT_EQ(parse_duration_ms("90s"), 90000);
+  EXPECT_EQ(parse_duration_ms("30m"), 1800000);
+  EXPECT_EQ(parse_duration_ms("1h"), 3600000);
+  EXPECT_EQ(parse_duration_ms("2d"), 172800000);
+  EXPECT_FALSE(parse_duration_ms(""));
+  EXPECT_FALSE(parse_duration_ms("h"));
+  EXPECT_FALSE(parse_duration_ms("10"));
+  EXPECT_FALSE(parse_duration_ms("-1h"));
+  EXPECT_FALSE(parse_duration_ms("1.5h"));
+  EXPECT_FALSE(parse_duration_ms("10000000000s"));  // too long to be meant
+}
+
 TEST(TextTable, AlignsColumnsAndNumbers) {
   TextTable t({"NAME", "ITEMS", "SIZE", "NOTE"});
   t.add_row({"orders", "1200", "1.5 KB", "-"});

@@ -258,6 +258,7 @@ std::string MetadataService::move_replica(const std::string& payload) {
     plan->set_reason(req.reason().empty() ? "move" : req.reason());
     resp.set_to_node_id(plan->new_node_id());
     *p->mutable_change() = std::move(*plan);
+    if (req.pin_ms() > 0) p->set_pinned_until_epoch_ms(now_ms() + req.pin_ms());
     return Status::ok();
   });
   if (!s.is_ok()) return error_reply<meta::v1::MoveReplicaResponse>(s);
@@ -308,6 +309,15 @@ std::string MetadataService::transfer_leader(const std::string& payload) {
         req.reason().empty() ? std::string("requested") : req.reason()};
     kicked_ = true;
   }
+  if (req.pin_ms() > 0) {
+    Status s = edit_table(req.table_name(), [&](meta::v1::Table* t) -> Status {
+      meta::v1::Partition* p = find_partition(t, req.partition_id());
+      if (!p) return not_found("no partition " + req.partition_id() + " in " + t->name());
+      p->set_pinned_until_epoch_ms(now_ms() + req.pin_ms());
+      return Status::ok();
+    });
+    if (!s.is_ok()) return error_reply<meta::v1::TransferLeaderResponse>(s);
+  }
   kick_.notify_all();
   spdlog::info("metadata: leadership of {} to {} planned ({})", req.partition_id(),
                req.to_node_id(), req.reason().empty() ? "requested" : req.reason());
@@ -356,6 +366,29 @@ void MetadataService::transfer_once() {
     }
     if (transfers_counter_) transfers_counter_->Add({{"outcome", s.is_ok() ? "ok" : "failed"}}).Increment();
   }
+}
+
+std::string MetadataService::pin_partition(const std::string& payload) {
+  meta::v1::PinPartitionRequest req;
+  if (!req.ParseFromString(payload) || req.table_name().empty() || req.partition_id().empty() ||
+      req.pin_ms() < 0) {
+    return error_reply<meta::v1::PinPartitionResponse>(
+        invalid_argument("PinPartition needs a table name, a partition id and pin_ms >= 0"));
+  }
+  meta::v1::PinPartitionResponse resp;
+  Status s = edit_table(req.table_name(), [&](meta::v1::Table* t) -> Status {
+    meta::v1::Partition* p = find_partition(t, req.partition_id());
+    if (!p) return not_found("no partition " + req.partition_id() + " in " + t->name());
+    p->set_pinned_until_epoch_ms(req.pin_ms() > 0 ? now_ms() + req.pin_ms() : 0);
+    resp.set_pinned_until_epoch_ms(p->pinned_until_epoch_ms());
+    return Status::ok();
+  });
+  if (!s.is_ok()) return error_reply<meta::v1::PinPartitionResponse>(s);
+  spdlog::info("metadata: partition {} of {} {}", req.partition_id(), req.table_name(),
+               req.pin_ms() > 0 ? "pinned for " + std::to_string(req.pin_ms() / 1000) + " s"
+                                : std::string("unpinned"));
+  set_status(resp.mutable_status(), Status::ok());
+  return resp.SerializeAsString();
 }
 
 std::string MetadataService::drain_node(const std::string& payload) {

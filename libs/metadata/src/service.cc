@@ -223,6 +223,7 @@ void MetadataService::dispatch(std::string_view op, const nats::MessagePtr& msg,
   else if (op == subjects::Subjects::kMoveReplica) reply = move_replica(msg->data);
   else if (op == subjects::Subjects::kDrainNode) reply = drain_node(msg->data);
   else if (op == subjects::Subjects::kTransferLeader) reply = transfer_leader(msg->data);
+  else if (op == subjects::Subjects::kPinPartition) reply = pin_partition(msg->data);
   else {
     spdlog::warn("metadata: unknown rpc {}", msg->subject);
     return;

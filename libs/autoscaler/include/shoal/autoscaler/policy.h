@@ -68,7 +68,13 @@ struct Options {
 struct Catalog {
   std::map<std::string, meta::v1::Table> tables;  // by table_id
   std::vector<meta::v1::Node> nodes;
+  // Wall-clock time of the fetch: partitions pinned by an operator past it
+  // (Partition.pinned_until_epoch_ms) are neither moved nor have their leadership moved.
+  int64_t fetched_epoch_ms = 0;
 };
+
+// Pinned by an operator at the catalog's fetch time.
+bool pinned(const meta::v1::Partition& p, const Catalog& catalog);
 
 enum class Kind {
   kSplitSize,          // split at the data median: the partition passed split_size_bytes

@@ -10,12 +10,17 @@
 //                                          items, size, split or replica change under way)
 //     nodes [--json]                       id, zone, alive, draining, replicas, leaders
 //     split TABLE PARTITION [--at HASH] [--wait]
-//     move TABLE PARTITION --from NODE [--to NODE] [--wait]
+//     move TABLE PARTITION --from NODE [--to NODE] [--pin DURATION] [--wait]
+//     lead TABLE PARTITION --to NODE [--pin DURATION] [--wait]
+//     pin TABLE PARTITION [--for DURATION] / unpin TABLE PARTITION
+//                                          the autoscaler leaves a pinned partition's
+//                                          replicas and leader where they are
 //     drain NODE [--wait] [--timeout S]    progress bar until the node hosts no replica
 //     undrain NODE
 //
 // PARTITION is a partition id or its number in the table ("1" for "<table_id>.1"); HASH is
-// 0x<hex> or decimal. Exit status: 0 done, 1 failed (message on stderr), 2 usage.
+// 0x<hex> or decimal; DURATION is 0 or <n>s/m/h/d (move and lead pin for 1h by default, so
+// the autoscaler does not undo them). Exit status: 0 done, 1 failed (message on stderr), 2 usage.
 
 #include <CLI/CLI.hpp>
 
@@ -42,6 +47,7 @@ struct CliOptions {
   std::string to;
   std::string at;  // --at, as typed (validate() parses it)
   std::string reason;
+  std::string pin = "1h";  // --pin (move, lead) / --for (pin), as typed
   bool wait = false;
   int timeout_s = 600;       // --timeout: how long --wait waits
   int poll_ms = 500;         // --poll-ms: how often --wait looks

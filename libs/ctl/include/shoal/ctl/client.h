@@ -59,6 +59,7 @@ class Client {
   Result<meta::v1::DrainNodeResponse> drain_node(const meta::v1::DrainNodeRequest& r);
   Result<meta::v1::TransferLeaderResponse> transfer_leader(
       const meta::v1::TransferLeaderRequest& r);
+  Result<meta::v1::PinPartitionResponse> pin_partition(const meta::v1::PinPartitionRequest& r);
 
  private:
   // Sends `req` to meta_rpc(op) and parses the answer; its Status (field 1) decides.

@@ -19,6 +19,9 @@ std::string hex_hash(uint64_t hash);
 // "0x<hex>" (1-16 digits) or a decimal number; nullopt for anything else (sign, overflow,
 // trailing characters, empty).
 std::optional<uint64_t> parse_hash(std::string_view text);
+// A duration as "0", "<n>s", "<n>m", "<n>h" or "<n>d" (n a decimal up to 9 digits), in
+// milliseconds; nullopt for anything else.
+std::optional<int64_t> parse_duration_ms(std::string_view text);
 
 // Columns aligned with two spaces between them; a header row in capitals. A column whose
 // every cell looks like a number is right-aligned. Rows shorter than the header are padded.

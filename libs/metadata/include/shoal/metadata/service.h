@@ -138,6 +138,7 @@ class MetadataService {
   std::string drain_node(const std::string& payload);
   void split_once();  // carries out the planned splits (reconciler)
   std::string transfer_leader(const std::string& payload);
+  std::string pin_partition(const std::string& payload);
   void transfer_once();  // carries out the planned leadership transfers (reconciler)
   // Plans a move of every draining node's replicas (one change per partition), mu_ held.
   void plan_drains_locked(int64_t now_ms);

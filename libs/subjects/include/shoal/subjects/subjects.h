@@ -73,6 +73,7 @@ class Subjects {
   static constexpr std::string_view kMoveReplica = "MoveReplica";
   static constexpr std::string_view kDrainNode = "DrainNode";
   static constexpr std::string_view kTransferLeader = "TransferLeader";
+  static constexpr std::string_view kPinPartition = "PinPartition";
 
   // The operation name of a meta_rpc() subject ("" if it is not one).
   std::string_view meta_op(std::string_view subject) const {
