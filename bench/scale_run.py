@@ -7,8 +7,9 @@
      and errors of that load, partitions at the end, and each split's time (metadata's log:
      planned to catalog updated);
   2. three more storage nodes join (two per zone) while shoal-bench runs workload A: time
-     until every zone is within +-20 % of its mean replica count, snapshot (move) throughput
-     from the storage nodes' logs, p99 and errors of the clients meanwhile.
+     until every zone is within +-20 % of its mean replica count, then until every node leads
+     within +-20 % of the mean (leadership transfers), snapshot (move) throughput from the
+     storage nodes' logs, p99 and errors of the clients meanwhile.
 
     python3 bench/scale_run.py --build-dir build [--records 200000] [--split-mb 8]
 """
@@ -103,6 +104,14 @@ def main():
                 balanced_s = time.monotonic() - t1
                 break
             time.sleep(1)
+        leaders_s = None
+        while balanced_s is not None and time.monotonic() - t1 < args.move_seconds - 5:
+            leads = [metric(ADMIN + 10 + n, "shoal_storage_partitions_led") for n in range(1, 7)]
+            mean = sum(leads) / len(leads)
+            if all(abs(c - mean) <= max(0.2 * mean, 1) for c in leads):
+                leaders_s = time.monotonic() - t1
+                break
+            time.sleep(1)
         wl.wait()
         move = json.load(open(os.path.join(run, "move.json")))
         rates, mbs, secs = [], 0.0, 0.0
@@ -114,7 +123,12 @@ def main():
                 secs += float(m.group(2))
                 rates.append(float(m.group(3)))
         counts = {n: metric(ADMIN + 10 + n, "shoal_storage_partitions") for n in range(1, 7)}
+        leads = {n: metric(ADMIN + 10 + n, "shoal_storage_partitions_led") for n in range(1, 7)}
+        transfers = metric(ADMIN + 2, "shoal_autoscaler_decisions_total", kind="transfer_leader",
+                           result="ok")
         print(json.dumps({"balanced_seconds": balanced_s, "replicas_per_node": counts,
+                          "leaders_balanced_seconds": leaders_s, "leaders_per_node": leads,
+                          "leader_transfers": transfers,
                           "snapshots": len(rates), "snapshot_mb": round(mbs, 1),
                           "snapshot_mb_per_s_overall": round(mbs / secs, 1) if secs else None,
                           "snapshot_mb_per_s_median": statistics.median(rates) if rates else None,

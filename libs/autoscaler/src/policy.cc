@@ -538,6 +538,31 @@ std::vector<Decision> plan_leaders(const Catalog& catalog, const Policy& policy)
         return true;
       }
     }
+    // Nobody leads too many, but someone may lead too few: it takes the coldest partition of
+    // the member leading the most among those holding a replica of it.
+    std::vector<std::string> emptiest(fullest.rbegin(), fullest.rend());
+    for (const auto& to : emptiest) {
+      if (within(count[to])) break;  // the rest lead more
+      Led* pick = nullptr;
+      for (auto& led : parts) {
+        if (!movable(led) || led.leader == to || count[led.leader] < count[to] + 2) continue;
+        const auto& ids = led.partition->replica_node_ids();
+        if (std::find(ids.begin(), ids.end(), to) == ids.end()) continue;
+        if (!pick || count[led.leader] > count[pick->leader] ||
+            (count[led.leader] == count[pick->leader] && led.load_x10 < pick->load_x10)) {
+          pick = &led;
+        }
+      }
+      if (!pick) continue;
+      const std::string from = pick->leader;
+      const int64_t mean_x10 = total * 10 / n;
+      decide(*pick, to,
+             "leader count: " + to + " leads " + std::to_string(count[to]) + ", " + from + " " +
+                 std::to_string(count[from]) + ", mean " +
+                 format_units_x10(static_cast<uint64_t>(mean_x10)) + " (target ±" +
+                 std::to_string(pct) + "%)");
+      return true;
+    }
     return false;
   };
   while (static_cast<int>(out.size()) < o.max_leader_transfers) {

@@ -579,6 +579,45 @@ TEST(LeaderBalance, EvensLeaderCountsAcrossMembers) {
   EXPECT_TRUE(plan_leaders(skewed, Policy(o)).empty());
 }
 
+// A node below the range is lifted even when nobody is above it (6, 6, 6, 5, 4, 5 over six
+// nodes: 6 is within +20 % of 5.3, 4 is not within -20 %).
+TEST(LeaderBalance, LiftsANodeLeadingTooFew) {
+  Options o = small();
+  o.max_leader_transfers = 4;
+  Catalog c;
+  meta::v1::Table t;
+  t.set_name("T");
+  t.set_table_id("t1-x");
+  t.set_status(meta::v1::TABLE_STATUS_ACTIVE);
+  // 32 partitions: those led by n1, n3, n5 on (n1, n5, n3), the others on (n4, n2, n6).
+  const std::map<std::string, int> leads = {{"n1", 6}, {"n2", 6}, {"n3", 6},
+                                            {"n4", 5}, {"n5", 4}, {"n6", 5}};
+  int i = 0;
+  for (const auto& [leader, k] : leads) {
+    const bool a = leader == "n1" || leader == "n3" || leader == "n5";
+    for (int j = 0; j < k; ++j, ++i) {
+      *t.add_partitions() = partition("t1-x." + std::to_string(i), i, i,
+                                      a ? std::vector<std::string>{"n1", "n5", "n3"}
+                                        : std::vector<std::string>{"n4", "n2", "n6"},
+                                      {"zone-a", "zone-b", "zone-c"}, leader);
+    }
+  }
+  c.tables["t1-x"] = t;
+  const char* zones[] = {"zone-a", "zone-b", "zone-c"};
+  for (int k = 1; k <= 6; ++k) c.nodes.push_back(node("n" + std::to_string(k), zones[(k - 1) % 3]));
+  Policy policy(o);
+  auto ds = plan_leaders(c, policy);
+  ASSERT_FALSE(ds.empty());
+  EXPECT_EQ(ds[0].to_node_id, "n5");
+  EXPECT_TRUE(ds[0].from_node_id == "n1" || ds[0].from_node_id == "n3") << ds[0].from_node_id;
+  EXPECT_NE(ds[0].reason.find("leader count: n5 leads 4"), std::string::npos) << ds[0].reason;
+  ASSERT_EQ(ds.size(), 1u);  // then 5 to 6 each: all within 20 % of the mean
+  apply_leader(c, ds[0]);
+  auto counts = leader_counts(c);
+  for (const auto& [n, k] : counts) EXPECT_GE(k, 5) << n;
+  EXPECT_TRUE(plan_leaders(c, policy).empty());
+}
+
 TEST(LeaderBalance, SkipsBusyPartitionsAndDeadOrDrainingNodes) {
   Options o = small();
   o.max_leader_transfers = 10;

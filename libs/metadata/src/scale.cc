@@ -364,7 +364,9 @@ void MetadataService::transfer_once() {
       spdlog::info("metadata: leadership of {} to {} not moved: {}", pid, m.to_node,
                    s.to_string());
     }
-    if (transfers_counter_) transfers_counter_->Add({{"outcome", s.is_ok() ? "ok" : "failed"}}).Increment();
+    if (transfers_counter_) {
+      transfers_counter_->Add({{"outcome", s.is_ok() ? "ok" : "failed"}}).Increment();
+    }
   }
 }
 
