@@ -307,6 +307,11 @@ namespace {
 
 using Self = ReplicaSelf;
 
+// A group's first leader campaigns again this often, this many times, while no leader is
+// known (see campaign_retry_atom in actors.h).
+constexpr auto kFirstCampaignRetry = std::chrono::milliseconds(25);
+constexpr int kFirstCampaignRetries = 20;
+
 // The request was not proposed here (or its entry was overwritten): safe to retry elsewhere.
 void respond_not_leader(const ReplicaState& st, const DataReply& to,
                         std::string_view why = "not the leader") {
@@ -974,6 +979,24 @@ caf::behavior replica_actor(caf::stateful_actor<ReplicaState>* self,
         }
         check_role(st);
         drive(self);
+        st.campaign_retries = kFirstCampaignRetries;
+        self->delayed_send(self, kFirstCampaignRetry, campaign_retry_atom_v);
+      },
+      [self](campaign_retry_atom) {
+        auto& st = self->state;
+        catch_up_ticks(st);
+        if (st.leader || st.raft->leader() != raft::kNoNode || st.campaign_retries <= 0 ||
+            !st.raft->is_voter(st.raft->id())) {
+          st.campaign_retries = 0;
+          return;
+        }
+        --st.campaign_retries;
+        if (Status s = st.raft->campaign(); !s.is_ok()) {
+          spdlog::warn("replica {}: campaign: {}", st.partition_id, s.to_string());
+        }
+        check_role(st);
+        drive(self);
+        self->delayed_send(self, kFirstCampaignRetry, campaign_retry_atom_v);
       },
       [self](const MembershipCallPtr& call) {
         auto& st = self->state;

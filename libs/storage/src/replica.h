@@ -167,6 +167,7 @@ struct ReplicaState {
   uint64_t leader_term = 0;
   uint64_t leader_ready_index = 0;  // the new leader's first entry; writes wait for its apply
   int leader_ticks = 0;             // ticks since it became leader (lag series wait for answers)
+  int campaign_retries = 0;         // a first leader's campaigns left while no leader is known
 
   // Leader: writes proposed but not applied yet, by storage key: the image the next write of
   // that key must see as "previous" (nullopt = deleted).

@@ -11,7 +11,13 @@
 //                                      after the group commit made the write durable.
 //   (RaftMessagePtr)                -> a Raft message from a peer replica (over NATS).
 //   (tick_atom)                     -> one Raft tick (StorageNode's ticker, every tick_interval).
-//   (campaign_atom)                 -> the designated first leader of a new group campaigns.
+//   (campaign_atom)                 -> the designated first leader of a new group (a new
+//                                      table's, or a split's child) campaigns, and again
+//   (campaign_retry_atom)              every 25 ms (sent to itself) while no leader is known:
+//                                      its first vote requests may reach peers that have not
+//                                      created the replica yet (they apply the split a moment
+//                                      later) and are lost; waiting out an election timeout
+//                                      instead would leave the range without a leader ~1 s.
 //   (persisted_atom, uint64 turn)   -> the group commit made Raft turn `turn`'s hard state
 //                                      and entries durable: send, apply, advance.
 //   (MembershipCallPtr)             -> ADD_LEARNER / PROMOTE / REMOVE_PEER from the admin
@@ -84,6 +90,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(shoal_storage, caf::first_custom_type_id + 100)
   CAF_ADD_TYPE_ID(shoal_storage, (shoal::storage::MembershipCallPtr))
   CAF_ADD_TYPE_ID(shoal_storage, (shoal::storage::StagedSnapshotPtr))
   CAF_ADD_ATOM(shoal_storage, shoal::storage, snapshot_sent_atom, "snapsent")
+  CAF_ADD_ATOM(shoal_storage, shoal::storage, campaign_retry_atom, "campretry")
 CAF_END_TYPE_ID_BLOCK(shoal_storage)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::storage::DataCallPtr)
