@@ -1,4 +1,5 @@
 """Table lifecycle: CreateTable, DescribeTable, ListTables, DeleteTable."""
+import json
 import time
 
 import pytest
@@ -149,3 +150,39 @@ def test_describe_table_reports_item_count_and_size(ddb, make_table):
     while ddb.describe_table(TableName=name)["Table"]["ItemCount"] != 30:
         assert time.monotonic() < deadline, "ItemCount did not follow the deletes"
         time.sleep(0.2)
+
+
+@pytest.mark.shoal_only
+def test_describe_table_shows_shoal_partitions(ddb, make_table):
+    """DescribeTable's raw answer carries Shoal's partition map (ranges, replicas, leader,
+    sizes) in "ShoalPartitions"; SDKs ignore the member (boto3's parsed answer has no such
+    key), so clients written for DynamoDB see nothing new."""
+    name = make_table()
+    for i in range(20):
+        ddb.put_item(TableName=name, Item={"pk": {"S": f"k{i}"}})
+    raw = {}
+
+    def keep(http_response, **_):
+        raw["body"] = http_response.content
+
+    ddb.meta.events.register("after-call.dynamodb.DescribeTable", keep)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            parsed = ddb.describe_table(TableName=name)["Table"]
+            parts = json.loads(raw["body"])["Table"]["ShoalPartitions"]
+            if sum(p.get("ItemCount", 0) for p in parts) == 20 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    finally:
+        ddb.meta.events.unregister("after-call.dynamodb.DescribeTable", keep)
+    assert "ShoalPartitions" not in parsed
+    assert sum(p["ItemCount"] for p in parts) == 20
+    assert parts[0]["HashRangeStart"] == "0x0000000000000000"
+    assert parts[-1]["HashRangeEnd"] == "0xffffffffffffffff"
+    for a, b in zip(parts, parts[1:]):
+        assert int(a["HashRangeEnd"], 16) + 1 == int(b["HashRangeStart"], 16)
+    for p in parts:
+        assert sorted(r["Zone"] for r in p["Replicas"]) == ["zone-a", "zone-b", "zone-c"]
+        assert p["Leader"] in [r["Node"] for r in p["Replicas"]]
+        assert p["SizeBytes"] > 0 or p["ItemCount"] == 0

@@ -130,6 +130,9 @@ struct Router::Impl {
   void note_stats(const meta::v1::NodeStats& stats);
   // (bytes, items) of `t`; partitions not reported yet count 0.
   std::pair<uint64_t, uint64_t> table_size(const meta::v1::Table& t) const;
+  // One partition's (bytes, items) as last reported; nullopt before its leader's first report.
+  std::optional<std::pair<uint64_t, uint64_t>> partition_size(const std::string& table_id,
+                                                              const std::string& pid) const;
 
   // SigV4 keys, fetched from metadata at start and every options.access_key_refresh.
   auth::KeyStore keys;
@@ -222,9 +225,10 @@ std::optional<api::ApiError> key_from_item(const TableInfo& t, const item::Item&
 std::optional<api::ApiError> key_from_key(const TableInfo& t, const item::Item& key,
                                           ItemKey* out);
 
-// TableDescription JSON as DescribeTable returns it.
+// TableDescription JSON as DescribeTable returns it. `partitions`: also Shoal's own
+// "ShoalPartitions" member (DescribeTable only; SDKs ignore members they do not model).
 void write_table_description(api::JsonWriter& w, const meta::v1::Table& t,
-                             const Router::Impl& router);
+                             const Router::Impl& router, bool partitions = false);
 // Answers {"TableDescription": ...} (CreateTable, UpdateTable, DeleteTable).
 void reply_table_description(const CallPtr& call, const meta::v1::Table& t,
                              const Router::Impl& router);

@@ -361,6 +361,14 @@ void Router::Impl::note_stats(const meta::v1::NodeStats& stats) {
   }
 }
 
+std::optional<std::pair<uint64_t, uint64_t>> Router::Impl::partition_size(
+    const std::string& table_id, const std::string& pid) const {
+  std::lock_guard lock(sizes_mu);
+  auto it = partition_sizes.find(pid);
+  if (it == partition_sizes.end() || it->second.table_id != table_id) return std::nullopt;
+  return std::make_pair(it->second.bytes, it->second.items);
+}
+
 std::pair<uint64_t, uint64_t> Router::Impl::table_size(const meta::v1::Table& t) const {
   uint64_t bytes = 0, items = 0;
   std::lock_guard lock(sizes_mu);

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <cstdio>
 
 #include "impl.h"
 
@@ -35,8 +36,54 @@ void str(api::JsonWriter& w, std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// Shoal's partition map of the table: what `shoalctl partitions` shows, for API users.
+void write_partitions(api::JsonWriter& w, const meta::v1::Table& t, const Router::Impl& router) {
+  auto hex = [&](uint64_t h) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(h));
+    w.String(buf);
+  };
+  w.Key("ShoalPartitions");
+  w.StartArray();
+  for (const auto& p : t.partitions()) {
+    w.StartObject();
+    w.Key("PartitionId");
+    str(w, p.partition_id());
+    w.Key("HashRangeStart");
+    hex(p.hash_lo());
+    w.Key("HashRangeEnd");  // inclusive
+    hex(p.hash_hi());
+    w.Key("Leader");
+    if (p.leader_node_id().empty()) w.Null();
+    else str(w, p.leader_node_id());
+    w.Key("Replicas");
+    w.StartArray();
+    for (int i = 0; i < p.replica_node_ids_size(); ++i) {
+      w.StartObject();
+      w.Key("Node");
+      str(w, p.replica_node_ids(i));
+      w.Key("Zone");
+      str(w, i < p.replica_zones_size() ? p.replica_zones(i) : std::string());
+      w.EndObject();
+    }
+    w.EndArray();
+    if (auto size = router.partition_size(t.table_id(), p.partition_id())) {
+      w.Key("SizeBytes");
+      w.Int64(static_cast<int64_t>(size->first));
+      w.Key("ItemCount");
+      w.Int64(static_cast<int64_t>(size->second));
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
 void write_table_description(api::JsonWriter& w, const meta::v1::Table& t,
-                             const Router::Impl& router) {
+                             const Router::Impl& router, bool partitions) {
   w.StartObject();
   w.Key("AttributeDefinitions");
   w.StartArray();
@@ -117,6 +164,7 @@ void write_table_description(api::JsonWriter& w, const meta::v1::Table& t,
   }
   w.Key("DeletionProtectionEnabled");
   w.Bool(t.deletion_protection_enabled());
+  if (partitions) write_partitions(w, t, router);
   w.EndObject();
 }
 

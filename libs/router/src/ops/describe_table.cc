@@ -17,7 +17,7 @@ void handle_describe_table(Router::Impl& r, const CallPtr& call) {
           reply_json(call, [&](api::JsonWriter& w) {
             w.StartObject();
             w.Key("Table");
-            write_table_description(w, resp.table(), r);
+            write_table_description(w, resp.table(), r, /*partitions=*/true);
             w.EndObject();
           });
         },
