@@ -12,9 +12,11 @@ through boto3 without SDK retries (every error the service answers is a failure 
    +-20 % of the mean number of leaders (leadership transfers), clients running without error.
 4. drain: `shoalctl drain n4 --wait` leaves n4 with no replica and loses nothing.
 
-The full-size runs (8 MB threshold, 200 MB) are by hand, figures in BENCHMARKS.md.
+The full-size runs (8 MB threshold, 200 MB) are by hand, figures in BENCHMARKS.md:
 
     SHOAL_BUILD_DIR=build python3 -m pytest -q tests/scale
+    SCALE_GROWTH_MB=200 SCALE_SPLIT_MB=8 SHOAL_BUILD_DIR=build \
+        python3 -m pytest -q -s tests/scale -k growth      # issue 7's first proof, full size
 """
 import hashlib
 import json
@@ -37,7 +39,9 @@ NATS_PORT, PORT, ADMIN = 17960, 18960, 20960
 BUILD = os.environ.get("SHOAL_BUILD_DIR",
                        os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 SHOALCTL = os.path.join(BUILD, "services", "shoalctl", "shoalctl")
-AUTOSCALER_ARGS = ("--split-size-bytes 1048576 --heat-write-units 150 --heat-read-units 1000000 "
+GROWTH_MB = int(os.environ.get("SCALE_GROWTH_MB", "24"))  # data loaded by the growth test
+SPLIT_MB = int(os.environ.get("SCALE_SPLIT_MB", "1"))     # the autoscaler's split threshold
+AUTOSCALER_ARGS = (f"--split-size-bytes {SPLIT_MB << 20} --heat-write-units 150 --heat-read-units 1000000 "
                    "--heat-seconds 3 --cooldown-ms 2000 --max-moves 6 --interval-ms 500 "
                    "--catalog-refresh-ms 1000")
 
@@ -254,8 +258,9 @@ def test_growth_splits_to_16_partitions_without_errors(fleet):
     ddb = fleet.client(attempts=1)
     create(ddb, "growth")
     blob = "y" * 10240
-    keys = [f"item-{i:05d}" for i in range(2400)]  # ~24 MiB
+    keys = [f"item-{i:05d}" for i in range(GROWTH_MB * 100)]  # 10 KiB items: ~GROWTH_MB MiB
     seen_during = []
+    started = time.monotonic()
     with Clients(fleet, "growth") as bg:
         for i in range(0, len(keys), 25):
             requests = [{"PutRequest": {"Item": {"pk": {"S": k}, "v": {"S": blob}}}}
@@ -276,11 +281,15 @@ def test_growth_splits_to_16_partitions_without_errors(fleet):
                 subprocess.run([SHOALCTL, "--nats", f"nats://127.0.0.1:{NATS_PORT}", "split",
                                 "growth", str(pages[0] // 8 % max(1, partitions("growth")))],
                                capture_output=True, timeout=30)
+        loaded_s = time.monotonic() - started
         seen_during = scan_keys(ddb, "growth", page_hook=split_now)
         after_scan = partitions("growth")
         wait_for("16 partitions", lambda: partitions("growth") >= 16, 120)
         time.sleep(2)
     bg.check()
+    print(f"growth: {len(keys)} items (~{GROWTH_MB} MiB) loaded in {loaded_s:.1f} s, split "
+          f"threshold {SPLIT_MB} MiB: {partitions('growth')} partitions; scan during splits "
+          f"{before_scan} -> {after_scan} partitions; background clients {bg.ops} ops, 0 errors")
     assert after_scan > before_scan, (before_scan, after_scan)
     dup = {k for k in seen_during if seen_during.count(k) > 1}
     assert not dup, f"returned twice: {sorted(dup)[:5]}"
@@ -288,7 +297,7 @@ def test_growth_splits_to_16_partitions_without_errors(fleet):
     after = scan_keys(ddb, "growth", ConsistentRead=True)
     assert len(after) == len(set(after))
     assert loaded <= set(after)
-    for k in keys[::97]:
+    for k in keys:  # every item readable
         assert ddb.get_item(TableName="growth", Key={"pk": {"S": k}},
                             ConsistentRead=True)["Item"]["v"]["S"] == blob
 
@@ -357,7 +366,7 @@ def test_new_nodes_get_replicas_then_a_drain_empties_one(fleet):
     ddb = fleet.client(attempts=1)
     keys = scan_keys(ddb, "growth", ConsistentRead=True)
     assert len(keys) == len(set(keys))
-    assert {f"item-{i:05d}" for i in range(2400)} <= set(keys)
+    assert {f"item-{i:05d}" for i in range(GROWTH_MB * 100)} <= set(keys)
 
 
 def test_a_replica_moved_away_and_straight_back(fleet):
