@@ -53,6 +53,7 @@ write_config() {
     job shoal-router "127.0.0.1:$ADMIN"
     job shoal-metadata "127.0.0.1:$((ADMIN + 1))"
     job shoal-storage "${storage[@]}"
+    job shoal-autoscaler "127.0.0.1:$((ADMIN + 2))"
   } >"$DIR/prometheus.yml.tmp"
   mv "$DIR/prometheus.yml.tmp" "$DIR/prometheus.yml"
 }

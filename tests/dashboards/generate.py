@@ -332,6 +332,29 @@ def partitions():
                    "applies every write of its partition).",
                    targets((f"sum by (instance) (rate(shoal_storage_replica_writes_total{{{rep}}}[{RATE}]))",
                             "{{instance}}")), "ops"),
+        stat("Splits", "Partition splits completed in the selected time range (metadata; size or heat "
+             "splits asked by the autoscaler, and operators' shoalctl split).",
+             "sum(increase(shoal_metadata_splits_total[$__range])) or on() vector(0)", "short", decimals=0),
+        stat("Leadership transfers", "Partition leaderships handed to another member in the selected "
+             "time range (the autoscaler balancing leaders, shoalctl lead).",
+             'sum(increase(shoal_metadata_leader_transfers_total{outcome="ok"}[$__range])) or on() vector(0)',
+             "short", decimals=0),
+        stat("Replica moves under way", "Replica changes (moves, drains, replacements) in progress in the "
+             "catalog, as the autoscaler sees it.",
+             "max(shoal_autoscaler_moves_in_flight) or on() vector(0)", "short", decimals=0),
+        stat("Replicas reopened", "Replicas metadata opened again on a live member that had lost them "
+             "(e.g. a node that took a split parent's image), in the selected time range.",
+             "sum(increase(shoal_metadata_replicas_reopened_total[$__range])) or on() vector(0)", "short",
+             thresholds=[(1, "orange")], decimals=0),
+        timeseries("Autoscaler decisions", "Decisions per interval by kind (split_size, split_heat, move, "
+                   "transfer_leader, no_split_*) and by what metadata answered (ok, refused, error, dry_run).",
+                   targets((f"sum by (kind, result) (increase(shoal_autoscaler_decisions_total[{RATE}]))",
+                            "{{kind}} {{result}}")), "short"),
+        timeseries("Desired storage nodes per zone", "Storage nodes each zone should have for its data and "
+                   "load (the autoscaler applies it to the zone's StatefulSet in Kubernetes), against the "
+                   "live nodes metadata sees.",
+                   targets(("max by (zone) (shoal_autoscaler_desired_nodes)", "desired {{zone}}"),
+                           ("sum by (zone) (shoal_metadata_nodes)", "live {{zone}}")), "short"),
         table("Replica placement", "Every replica: its node and whether it leads its partition (1) or follows (0).",
               targets((f"max by (table_id, partition, instance) (shoal_storage_replica_leader{{{rep}}})", ""),
                       instant=True, table=True),

@@ -307,7 +307,7 @@ class Stack:
         return "\n".join(out)
 
     def admin_endpoints(self):
-        eps = [f"127.0.0.1:{ADMIN_BASE}", f"127.0.0.1:{ADMIN_BASE + 1}"]
+        eps = [f"127.0.0.1:{ADMIN_BASE}", f"127.0.0.1:{ADMIN_BASE + 1}", f"127.0.0.1:{ADMIN_BASE + 2}"]
         with open(os.path.join(RUN_DIR, "endpoints.env")) as f:
             eps += [line.strip().split("=", 1)[1] for line in f if line.startswith("STORAGE_ADMIN_")]
         return sorted(set(eps))

@@ -84,6 +84,7 @@ MetadataService::MetadataService(std::shared_ptr<nats::Connection> nats,
                               .Help("Partition leadership transfers asked of storage nodes by "
                                     "this replica as leader, by outcome (ok, failed)")
                               .Register(*registry);
+    for (const char* outcome : {"ok", "failed"}) transfers_counter_->Add({{"outcome", outcome}});
   }
 }
 
