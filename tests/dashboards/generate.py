@@ -342,8 +342,9 @@ def partitions():
         stat("Replica moves under way", "Replica changes (moves, drains, replacements) in progress in the "
              "catalog, as the autoscaler sees it.",
              "max(shoal_autoscaler_moves_in_flight) or on() vector(0)", "short", decimals=0),
-        stat("Replicas reopened", "Replicas metadata opened again on a live member that had lost them "
-             "(e.g. a node that took a split parent's image), in the selected time range.",
+        stat("Replicas re-created", "Replicas metadata re-created (a new member on the same node) for a "
+             "live member that had lost them (e.g. a node that took a split parent's image), in the "
+             "selected time range.",
              "sum(increase(shoal_metadata_replicas_reopened_total[$__range])) or on() vector(0)", "short",
              thresholds=[(1, "orange")], decimals=0),
         timeseries("Autoscaler decisions", "Decisions per interval by kind (split_size, split_heat, move, "

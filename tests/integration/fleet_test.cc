@@ -639,8 +639,9 @@ TEST_F(SplitFleet, SplitRequestsAreValidated) {
 }
 
 // A member that lacks its replica of a partition (here: dropped behind metadata's back; in
-// life: a node that took the parent's image past a split never creates the child) gets it
-// opened again by metadata, catches up by image, and counts as a voter again.
+// life: a node that took the parent's image past a split never creates the child) is
+// replaced by a new member on the same node: it catches up by image, is promoted, the old
+// raft id leaves, and it counts in the quorum again.
 TEST_F(SplitFleet, AMissingReplicaIsOpenedAgain) {
   ASSERT_EQ(call("CreateTable", table_json("miss")).status, 200);
   wait_active("miss");
@@ -677,6 +678,23 @@ TEST_F(SplitFleet, AMissingReplicaIsOpenedAgain) {
   }
   ASSERT_TRUE(back) << "n3 holds " << items_on("n3") << " of " << items;
   EXPECT_GE(metrics::testing::value(registry_, "shoal_metadata_replicas_reopened_total").value_or(0), 1);
+  // n3 came back as a new member (a new raft id: it could have lost what it acknowledged),
+  // promoted, and its old raft id left the group.
+  bool replaced = false;
+  for (int i = 0; i < 150 && !replaced; ++i) {
+    const auto now = describe("miss");
+    for (const auto& p : now.partitions()) {
+      if (p.partition_id() != pid || p.change().stage() != meta::v1::ReplicaChange::STAGE_NONE) continue;
+      for (int j = 0; j < p.replica_node_ids_size(); ++j) {
+        if (p.replica_node_ids(j) == "n3" && j < p.replica_raft_ids_size() &&
+            p.replica_raft_ids(j) > 3) {
+          replaced = true;
+        }
+      }
+    }
+    if (!replaced) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(replaced) << "n3's replica of " << pid << " never became a member again";
   // With n1 down the partition lives on n2 and n3: every item still reads, strongly.
   stop_node(0);
   for (int i = 0; i < 120; ++i) {

@@ -138,6 +138,7 @@ void MetadataService::repair_once() {
     std::lock_guard lock(mu_);
     const int64_t now = now_ms();
     plan_drains_locked(now);
+    plan_missing_locked(now);
     for (auto& [name, t] : tables_) {
       if (t.status() != meta::v1::TABLE_STATUS_ACTIVE) continue;
       bool changed = false;
@@ -168,80 +169,70 @@ void MetadataService::repair_once() {
                     s.to_string());
     }
   }
-  reopen_missing();
 }
 
 // A member can lack its replica for good: a node that took its parent's image past a split
 // never created the child (it never applied the split entry). Its heartbeats say so; after
 // reopen_missing_after (long past the ordinary gap between a split and its application
-// everywhere), the replica is opened there, empty, and catches up from the group's leader by
-// image. If the node applies the split later after all, its parent only gives up the range
-// (storage: apply_split with the child already open). The node is put last in the
-// descriptor's peers: peers[0] of a fresh replica campaigns at once, which an empty replica
-// must not do to a group that has a leader.
-void MetadataService::reopen_missing() {
+// everywhere) the member is replaced by itself: a ReplicaChange adds a new raft id on the
+// same node as a learner, which catches up from the leader by image, is promoted, and the old
+// raft id is removed. Not simply reopened under its old raft id: metadata cannot tell a
+// replica that never existed from one whose node lost its disk, and a voter that comes back
+// empty could help elect a leader missing entries it had acknowledged. If the node applies
+// the split later after all, its parent only gives up the range (storage: apply_split with
+// the child already open).
+void MetadataService::plan_missing_locked(int64_t now) {
   if (options_.reopen_missing_after.count() <= 0) return;
-  struct Job {
-    std::string node;
-    storage::v1::ReplicaDescriptor replica;
-    int64_t missing_ms;
-  };
-  std::vector<Job> jobs;
-  {
-    std::lock_guard lock(mu_);
-    const int64_t now = now_ms();
-    std::map<std::string, std::pair<const meta::v1::Table*, const meta::v1::Partition*>> parts;
-    for (const auto& [_, t] : tables_) {
-      if (t.status() != meta::v1::TABLE_STATUS_ACTIVE) continue;
-      for (const auto& p : t.partitions()) parts[p.partition_id()] = {&t, &p};
+  for (auto& [node, missing] : missing_) {
+    auto n = nodes_.find(node);
+    if (n == nodes_.end() || draining_.count(node) ||
+        now - n->second.last_heartbeat_epoch_ms() > options_.node_timeout.count()) {
+      continue;
     }
-    for (auto& [node, missing] : missing_) {
-      auto n = nodes_.find(node);
-      if (n == nodes_.end() ||
-          now - n->second.last_heartbeat_epoch_ms() > options_.node_timeout.count()) {
-        continue;
-      }
-      for (auto& [pid, since] : missing) {
-        if (now - since < options_.reopen_missing_after.count()) continue;
-        auto it = parts.find(pid);
-        if (it == parts.end()) continue;
-        const auto& [t, p] = it->second;
-        Job job{node, {}, now - since};
-        auto& d = job.replica;
-        d.set_table_id(t->table_id());
-        d.set_partition_id(pid);
-        d.set_hash_lo(p->hash_lo());
-        d.set_hash_hi(p->hash_hi());
-        storage::v1::Peer self;
-        for (int j = 0; j < p->replica_node_ids_size(); ++j) {
-          storage::v1::Peer peer;
-          peer.set_node_id(p->replica_node_ids(j));
-          peer.set_raft_id(j < p->replica_raft_ids_size() ? p->replica_raft_ids(j)
-                                                          : static_cast<uint64_t>(j + 1));
-          if (j < p->replica_zones_size()) peer.set_zone(p->replica_zones(j));
-          if (peer.node_id() == node) self = peer;
-          else *d.add_peers() = peer;
+    for (auto& [pid, since] : missing) {
+      if (now - since < options_.reopen_missing_after.count()) continue;
+      for (auto& [name, t] : tables_) {
+        if (t.status() != meta::v1::TABLE_STATUS_ACTIVE) continue;
+        meta::v1::Table copy = t;
+        meta::v1::Partition* p = nullptr;
+        for (auto& q : *copy.mutable_partitions()) {
+          if (q.partition_id() == pid) p = &q;
         }
-        *d.add_peers() = self;
-        since = now;  // asked again only after another period
-        jobs.push_back(std::move(job));
+        if (!p || p->change().stage() != ReplicaChange::STAGE_NONE ||
+            !p->split().new_partition_id().empty()) {
+          continue;
+        }
+        int self = -1;
+        uint64_t max_raft_id = 0;
+        for (int i = 0; i < p->replica_node_ids_size(); ++i) {
+          const uint64_t id = i < p->replica_raft_ids_size() ? p->replica_raft_ids(i)
+                                                             : static_cast<uint64_t>(i + 1);
+          max_raft_id = std::max(max_raft_id, id);
+          if (p->replica_node_ids(i) == node) self = i;
+        }
+        if (self < 0) continue;
+        ReplicaChange c;
+        c.set_stage(ReplicaChange::STAGE_ADD_LEARNER);
+        c.set_dead_node_id(node);
+        c.set_dead_raft_id(self < p->replica_raft_ids_size() ? p->replica_raft_ids(self)
+                                                             : static_cast<uint64_t>(self + 1));
+        c.set_new_node_id(node);
+        c.set_new_raft_id(max_raft_id + 1);
+        c.set_zone(self < p->replica_zones_size() ? p->replica_zones(self) : n->second.zone());
+        c.set_reason("replica missing on its node");
+        *p->mutable_change() = c;
+        if (Status st = persist_table(copy); !st.is_ok()) {
+          spdlog::warn("metadata: cannot persist the re-creation of {} on {}: {}", pid, node,
+                       st.to_string());
+          continue;
+        }
+        t = std::move(copy);
+        spdlog::warn("metadata: {} has been missing its replica of {} for {} s: replacing it "
+                     "there by a new member (raft id {})",
+                     node, pid, (now - since) / 1000, c.new_raft_id());
+        if (reopened_counter_) reopened_counter_->Increment();
       }
-    }
-  }
-  for (const auto& job : jobs) {
-    spdlog::warn("metadata: {} has been missing its replica of {} for {} s: opening it there (it "
-                 "catches up from the leader)",
-                 job.node, job.replica.partition_id(), job.missing_ms / 1000);
-    storage::v1::AdminRequest req;
-    req.set_op(storage::v1::ADMIN_OP_OPEN_REPLICA);
-    *req.mutable_replica() = job.replica;
-    auto resp = admin_call(job.node, req);
-    Status s = resp.ok() ? from_proto(resp->status()) : resp.status();
-    if (!s.is_ok()) {
-      spdlog::warn("metadata: opening {} on {}: {}", job.replica.partition_id(), job.node,
-                   s.to_string());
-    } else if (reopened_counter_) {
-      reopened_counter_->Increment();
+      since = now;  // looked at again only after another period
     }
   }
 }
@@ -273,6 +264,9 @@ Status MetadataService::advance_change(const std::string& table, const std::stri
       d->set_hash_lo(p.hash_lo());
       d->set_hash_hi(p.hash_hi());
       for (int j = 0; j < p.replica_node_ids_size(); ++j) {
+        // A member replaced by a new raft id on its own node (a missing replica) is left
+        // out: the node must open the new one, not find its old id first.
+        if (p.replica_node_ids(j) == c.new_node_id()) continue;
         auto* m = d->add_peers();
         m->set_node_id(p.replica_node_ids(j));
         m->set_raft_id(j < p.replica_raft_ids_size() ? p.replica_raft_ids(j) : uint64_t(j + 1));

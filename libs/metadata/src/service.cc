@@ -75,7 +75,7 @@ MetadataService::MetadataService(std::shared_ptr<nats::Connection> nats,
                            .Add({});
     reopened_counter_ = &metrics::BuildCounter()
                              .Name("shoal_metadata_replicas_reopened_total")
-                             .Help("Replicas opened again on a live member whose heartbeats "
+                             .Help("Replicas re-created on a live member whose heartbeats "
                                    "left them out (by this replica as leader)")
                              .Register(*registry)
                              .Add({});
@@ -740,7 +740,7 @@ std::string MetadataService::heartbeat(const std::string& payload) {
         }
       }
     }
-    // Members missing their replica (see reopen_missing()): partitions with an operation
+    // Members missing their replica (see plan_missing_locked()): partitions with an operation
     // under way are left to it.
     {
       const std::string& node = req.node().node_id();

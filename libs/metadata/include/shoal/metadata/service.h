@@ -80,9 +80,10 @@ struct MetadataOptions {
   // A member of a partition's group whose node has sent no heartbeat for this long is
   // replaced (see src/repair.cc); 0 never replaces.
   std::chrono::milliseconds replace_after{std::chrono::minutes(2)};
-  // A live member whose heartbeats leave out its replica of an idle partition this long gets
-  // it opened again (empty; it catches up from the group's leader by image). Covers a member
-  // that took its parent's image past a split and so never created the child. 0: never.
+  // A live member whose heartbeats leave out its replica of an idle partition this long is
+  // replaced by a new member on the same node (learner, image, promote, old raft id removed).
+  // Covers a member that took its parent's image past a split and so never created the
+  // child. 0: never.
   std::chrono::milliseconds reopen_missing_after{std::chrono::seconds(30)};
   // SigV4 access keys (id, secret) the routers verify signatures with. Served to routers on
   // shoal.meta.rpc.ListAccessKeys; the NATS network is the trust boundary.
@@ -159,8 +160,9 @@ class MetadataService {
   void repair_once();
   std::optional<meta::v1::ReplicaChange> plan_replacement_locked(const meta::v1::Partition& p,
                                                                  int64_t now_ms) const;
-  // Opens the replicas members have been missing for reopen_missing_after (src/repair.cc).
-  void reopen_missing();
+  // Plans the re-creation of replicas live members have been missing for
+  // reopen_missing_after (src/repair.cc), mu_ held.
+  void plan_missing_locked(int64_t now_ms);
   Status advance_change(const std::string& table, const std::string& table_id,
                         const meta::v1::Partition& p);
   Result<storage::v1::AdminResponse> admin_call(const std::string& node,
