@@ -675,8 +675,9 @@ TEST_F(Replication, ASplitAppliedWhereItsChildIsAlreadyOpen) {
   ASSERT_EQ(parent_items + child_items, 200u);
   ASSERT_GT(child_items, 0u);
 
-  // n3 comes back alone: it cannot hear of the split; the child is opened on it (as metadata
-  // does for a member missing its replica), empty.
+  // n3 comes back alone: it cannot hear of the split; the child is opened on it, empty
+  // (metadata re-creates a member's missing replica under a new raft id; the storage side of
+  // a split meeting an open child is the same).
   stop_node("n1");
   stop_node("n2");
   start_node("n3");
