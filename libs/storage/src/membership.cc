@@ -43,6 +43,9 @@ void finish(ReplicaState& st, const Status& s) {
     spdlog::info("replica {}: split at {:016x} into {}: {}", st.partition_id,
                  op.done_split_hash, op.request.new_partition_id(),
                  s.is_ok() ? "applied" : s.to_string());
+  } else if (s.is_ok() && op.request.op() == storage::v1::ADMIN_OP_TRANSFER_LEADER) {
+    spdlog::info("replica {}: leadership is with raft id {} ({})", st.partition_id,
+                 op.request.peer().raft_id(), op.request.peer().node_id());
   } else if (s.is_ok()) {
     spdlog::info("replica {}: {} of raft id {} ({}) committed", st.partition_id,
                  op_name(op.request.op()), op.request.peer().raft_id(),

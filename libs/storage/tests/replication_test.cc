@@ -713,6 +713,49 @@ TEST_F(Replication, ASplitAppliedWhereItsChildIsAlreadyOpen) {
   }, 15000ms));
 }
 
+// ADMIN_OP_TRANSFER_LEADER: answered once the target leads; a target that cannot catch up
+// (its node is down) makes the leader give up after an election timeout and keep leading.
+TEST_F(Replication, TransfersLeadershipToAVoter) {
+  for (const auto& p : kGroup) start_node(p.node_id());
+  open_group(kGroup);
+  const std::string first = wait_leader();
+  ASSERT_FALSE(first.empty());
+  put_range(0, 20);
+  auto transfer = [&](const std::string& to_node) {
+    storage::v1::AdminRequest req;
+    req.set_op(storage::v1::ADMIN_OP_TRANSFER_LEADER);
+    req.mutable_replica()->set_partition_id(kPid);
+    for (const auto& p : kGroup)
+      if (p.node_id() == to_node) *req.mutable_peer() = p;
+    auto r = admin(wait_leader(), req);
+    return r.ok() ? from_proto(r->status()) : r.status();
+  };
+  // To itself: nothing to do.
+  EXPECT_TRUE(transfer(first).is_ok());
+  // To a live follower: it leads when the answer comes.
+  const std::string to = first == "n1" ? "n2" : "n1";
+  Status s = transfer(to);
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(leader(), to);
+  ASSERT_TRUE(put(100).is_ok());
+  // To a follower that is down: abandoned, the leader stays.
+  const std::string down = first != "n3" && to != "n3" ? "n3" : (first != "n2" && to != "n2" ? "n2" : "n1");
+  stop_node(down);
+  s = transfer(down);
+  EXPECT_EQ(s.code(), Code::kUnavailable) << s.to_string();
+  EXPECT_NE(s.message().find("abandoned"), std::string::npos) << s.to_string();
+  EXPECT_EQ(leader(), to);
+  ASSERT_TRUE(put(101).is_ok());
+  // Not a member: refused.
+  storage::v1::AdminRequest req;
+  req.set_op(storage::v1::ADMIN_OP_TRANSFER_LEADER);
+  req.mutable_replica()->set_partition_id(kPid);
+  *req.mutable_peer() = peer(9, "n9");
+  auto r = admin(to, req);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(from_proto(r->status()).code(), Code::kFailedPrecondition) << r->status().message();
+}
+
 TEST_F(Replication, ExportsNodeAndReplicaMetrics) {
   using metrics::testing::histogram_count;
   using metrics::testing::series;
