@@ -306,11 +306,28 @@ std::map<std::string, int> replica_counts(const Catalog& catalog) {
   return counts;
 }
 
-std::vector<Decision> plan_moves(const Catalog& catalog, const Options& options) {
+uint64_t partition_load_x10(const Policy& policy, const std::string& partition_id) {
+  auto w = policy.partitions().find(partition_id);
+  if (w == policy.partitions().end()) return 0;
+  return w->second.avg_read_rate_x10() + 3 * w->second.avg_write_rate_x10();
+}
+
+std::vector<Decision> plan_moves(const Catalog& catalog, const Options& options,
+                                 const Policy* policy) {
   std::vector<Decision> out;
   int budget = options.max_moves - moves_in_flight(catalog);
   if (budget <= 0) return out;
   std::map<std::string, int> counts = replica_counts(catalog);
+  // Load each node's replicas carry (0 everywhere without a policy).
+  std::map<std::string, uint64_t> part_load, node_load;
+  if (policy) {
+    for (const auto& [_, t] : catalog.tables)
+      for (const auto& p : t.partitions()) {
+        const uint64_t l = partition_load_x10(*policy, p.partition_id());
+        part_load[p.partition_id()] = l;
+        for (const auto& id : p.replica_node_ids()) node_load[id] += l;
+      }
+  }
   std::map<std::string, std::vector<std::string>> zones;  // zone -> live nodes
   for (const auto& n : catalog.nodes) {
     if (counts.count(n.node_id())) zones[n.zone()].push_back(n.node_id());
@@ -355,7 +372,10 @@ std::vector<Decision> plan_moves(const Catalog& catalog, const Options& options)
     if (balanced || counts[from] - counts[by_count.front()] <= 1) return false;
     for (const auto& to : by_count) {
       if (counts[from] - counts[to] <= 1) break;
-      // Prefer a follower replica of `from` (moving a leader costs an election).
+      // Prefer a follower replica of `from` (moving a leader costs an election); among them
+      // the hottest when `from` carries more load than `to`, else the coldest (first in
+      // catalog order among equals).
+      const bool hotter = node_load[from] > node_load[to];
       const Candidate* pick = nullptr;
       for (int pass = 0; pass < 2 && pick == nullptr; ++pass) {
         for (const auto& c : movable) {
@@ -364,8 +384,9 @@ std::vector<Decision> plan_moves(const Catalog& catalog, const Options& options)
           if (std::find(ids.begin(), ids.end(), from) == ids.end()) continue;
           if (std::find(ids.begin(), ids.end(), to) != ids.end()) continue;
           if (pass == 0 && c.partition->leader_node_id() == from) continue;
-          pick = &c;
-          break;
+          const uint64_t l = part_load[c.partition->partition_id()];
+          const uint64_t best = pick ? part_load[pick->partition->partition_id()] : 0;
+          if (!pick || (hotter ? l > best : l < best)) pick = &c;
         }
       }
       if (pick == nullptr) continue;
@@ -383,6 +404,13 @@ std::vector<Decision> plan_moves(const Catalog& catalog, const Options& options)
                  " replicas, " + to + " " + std::to_string(counts[to]) + ", zone mean " +
                  format_units_x10(static_cast<uint64_t>(mean_x10)) + " (target ±" +
                  std::to_string(pct) + "%)";
+      if (const uint64_t l = part_load[d.partition_id]; l > 0) {
+        d.reason += "; its load " + format_units_x10(l) + " units/s (" + from + " carries " +
+                    format_units_x10(node_load[from]) + ", " + to + " " +
+                    format_units_x10(node_load[to]) + ")";
+        node_load[from] -= l;
+        node_load[to] += l;
+      }
       counts[from] -= 1;
       counts[to] += 1;
       used.insert(d.partition_id);

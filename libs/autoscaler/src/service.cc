@@ -238,7 +238,11 @@ void AutoscalerService::pass() {
   // Moves only against a catalog that shows what was just done (splits and moves accepted
   // since the last fetch are not in it yet).
   if (catalog_stale_ || now < moves_quiet_until_ms_) return;
-  const std::vector<Decision> moves = plan_moves(catalog_, options_.policy);
+  std::vector<Decision> moves;
+  {
+    std::lock_guard lock(mu_);
+    moves = plan_moves(catalog_, options_.policy, &policy_);
+  }
   for (const auto& d : moves) {
     // After a refused or failed move, the rest of the plan waits for the cooldown too.
     if (stopping() || now_ms() < moves_quiet_until_ms_) return;

@@ -400,6 +400,41 @@ TEST(Rebalance, MovesWithinZonesUntilWithinTwentyPercent) {
   EXPECT_EQ(total_moves, 12);
 }
 
+// With the leaders' stats, the replica that moves onto a joining node is the hottest one the
+// fuller node can give (every replica applies its partition's writes), not the first.
+TEST(Rebalance, MovesHotReplicasOntoEmptierNodes) {
+  Options o = small();
+  o.max_moves = 3;
+  Catalog c = joined(10);  // leaders alternate n2 (even) and n1 (odd)
+  Policy policy(o);
+  for (int s = 0; s < 3; ++s) {
+    std::map<std::string, std::vector<meta::v1::PartitionStats>> by_node;
+    for (const auto& p : c.tables["t1-x"].partitions()) {
+      const bool hot = p.partition_id() == "t1-x.6";
+      by_node[p.leader_node_id()].push_back(pstats(p.partition_id(), p.hash_lo(), p.hash_hi(),
+                                                   true, 1000, hot ? 2000 : 0, hot ? 500 : 0));
+    }
+    for (auto& [n, ps] : by_node) policy.observe(node_stats(n, ps), s * 1000);
+  }
+  EXPECT_EQ(partition_load_x10(policy, "t1-x.6"), 2000u + 3 * 500u);
+  EXPECT_EQ(partition_load_x10(policy, "t1-x.0"), 0u);
+  auto plain = plan_moves(c, o);
+  auto loaded = plan_moves(c, o, &policy);
+  auto zone_a = [](const std::vector<Decision>& ds) {
+    for (const auto& d : ds)
+      if (d.zone == "zone-a") return d;
+    return Decision{};
+  };
+  // zone-a: n1 follows t1-x.6 (led by n2): without stats the first follower replica moves.
+  EXPECT_EQ(zone_a(plain).partition_id, "t1-x.0");
+  const Decision d = zone_a(loaded);
+  EXPECT_EQ(d.partition_id, "t1-x.6");
+  EXPECT_EQ(d.from_node_id, "n1");
+  EXPECT_EQ(d.to_node_id, "n4");
+  EXPECT_NE(d.reason.find("its load 350 units/s"), std::string::npos) << d.reason;
+  EXPECT_EQ(plain.size(), loaded.size());
+}
+
 TEST(Rebalance, RespectsMovesUnderWayAndBusyPartitions) {
   Options o = small();
   o.max_moves = 2;

@@ -196,8 +196,15 @@ std::map<std::string, int> replica_counts(const Catalog& catalog);
 // fullest - emptiest <= 1), at most max_moves - moves_in_flight of them, one per partition,
 // zones taking turns. Only partitions of ACTIVE tables with no split or change under way
 // move, never onto a node already holding a replica of the partition; a follower replica
-// is preferred to the leader.
-std::vector<Decision> plan_moves(const Catalog& catalog, const Options& options);
+// is preferred to the leader. With `policy`, which replica moves follows the load (every
+// replica applies its partition's writes): from a node carrying more load than the target,
+// the hottest candidate goes (the heat spreads onto the emptier node), else the coldest.
+std::vector<Decision> plan_moves(const Catalog& catalog, const Options& options,
+                                 const Policy* policy = nullptr);
+
+// A partition's load as its leader last reported it: read units + 3 x write units per second,
+// in tenths (averages over heat_ms). 0 without a report.
+uint64_t partition_load_x10(const Policy& policy, const std::string& partition_id);
 
 // Leadership transfers that even out the leaders per live, not draining node holding
 // replicas, at most max_leader_transfers, one per partition. A partition's load is its
