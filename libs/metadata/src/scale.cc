@@ -280,6 +280,7 @@ std::string MetadataService::transfer_leader(const std::string& payload) {
     return error_reply<meta::v1::TransferLeaderResponse>(
         invalid_argument("TransferLeader needs a table name, a partition id and a target node"));
   }
+  LeaderMove move;
   {
     std::lock_guard lock(mu_);
     if (Status s = serve_locked(); !s.is_ok()) {
@@ -304,11 +305,10 @@ std::string MetadataService::transfer_leader(const std::string& payload) {
       return error_reply<meta::v1::TransferLeaderResponse>(failed_precondition(
           "node " + req.to_node_id() + " is not a member of " + p.partition_id()));
     }
-    leader_moves_[req.partition_id()] = {
-        req.table_name(), req.to_node_id(), raft_id,
-        req.reason().empty() ? std::string("requested") : req.reason()};
-    kicked_ = true;
+    move = {req.table_name(), req.to_node_id(), raft_id,
+            req.reason().empty() ? std::string("requested") : req.reason()};
   }
+  // The pin first: a caller told of a failure must not see the transfer happen anyway.
   if (req.pin_ms() > 0) {
     Status s = edit_table(req.table_name(), [&](meta::v1::Table* t) -> Status {
       meta::v1::Partition* p = find_partition(t, req.partition_id());
@@ -317,6 +317,11 @@ std::string MetadataService::transfer_leader(const std::string& payload) {
       return Status::ok();
     });
     if (!s.is_ok()) return error_reply<meta::v1::TransferLeaderResponse>(s);
+  }
+  {
+    std::lock_guard lock(mu_);
+    leader_moves_[req.partition_id()] = std::move(move);
+    kicked_ = true;
   }
   kick_.notify_all();
   spdlog::info("metadata: leadership of {} to {} planned ({})", req.partition_id(),
