@@ -249,6 +249,7 @@ Status MetadataService::serve_locked(bool read) {
   tables_term_ = st.term;
   leader_since_ = std::chrono::steady_clock::now();
   heard_.clear();
+  missing_.clear();  // what heartbeats said under an earlier leadership may be stale
   // No heartbeat history yet: every node we know of counts as heard now.
   const int64_t now = now_ms();
   for (const auto& [_, t] : tables_) {
