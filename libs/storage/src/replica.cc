@@ -473,24 +473,29 @@ void apply_split(ReplicaState& st, uint64_t index, const storage::v1::SplitEntry
   }
   const raft::ConfState conf = st.raft->conf_state();
 
+  // The child may be open here already: metadata re-created it because this node had not
+  // applied the split (far behind, or its parent came from an image past it), and it took the
+  // child's data from the child's leader into its own family. Then the parent only gives up
+  // the range, and its copy of the child's items goes (unless the child shares this family:
+  // then this split was applied before and nothing is left to do but the range).
   std::string existing;
-  if (env.store->get(env.meta_cf, meta_key(child_id), &existing).is_ok()) {
-    // The child is open here already: metadata opened it because this node had not applied
-    // the split (far behind, or its parent came from an image past it), and it took the
-    // child's data from the child's leader into its own family. The parent only gives up the
-    // range, and its copy of the child's items goes (unless the child shares this family:
-    // then this split was applied before and nothing is left to do but the range).
+  const bool child_open = env.store->get(env.meta_cf, meta_key(child_id), &existing).is_ok();
+  const uint64_t hi = d->hash_hi();
+
+  // The parent keeps [lo, m-1].
+  d->set_hash_hi(m - 1);
+  st.item_count = st.item_count >= child_items ? st.item_count - child_items : 0;
+  st.data_bytes = st.data_bytes >= child_bytes ? st.data_bytes - child_bytes : 0;
+  st.record.set_applied_index(index);
+  st.record.set_item_count(st.item_count);
+  st.record.set_data_bytes(st.data_bytes);
+  store::Batch b;
+  b.put(env.meta_cf, meta_key(st.partition_id), st.record.SerializeAsString());
+
+  if (child_open) {
     storage::v1::ReplicaRecord other;
     const bool shared =
         other.ParseFromString(existing) && record_family(other) == env.data_cf->name();
-    d->set_hash_hi(m - 1);
-    st.item_count = st.item_count >= child_items ? st.item_count - child_items : 0;
-    st.data_bytes = st.data_bytes >= child_bytes ? st.data_bytes - child_bytes : 0;
-    st.record.set_applied_index(index);
-    st.record.set_item_count(st.item_count);
-    st.record.set_data_bytes(st.data_bytes);
-    store::Batch b;
-    b.put(env.meta_cf, meta_key(st.partition_id), st.record.SerializeAsString());
     if (!shared) b.erase_range(env.data_cf, begin, end);
     if (Status s = env.store->write(b, /*sync=*/false); !s.is_ok()) die(st, "split", s);
     st.group_dirty = true;
@@ -507,7 +512,7 @@ void apply_split(ReplicaState& st, uint64_t index, const storage::v1::SplitEntry
   cd->set_table_id(d->table_id());
   cd->set_partition_id(child_id);
   cd->set_hash_lo(m);
-  cd->set_hash_hi(d->hash_hi());
+  cd->set_hash_hi(hi);
   for (const auto& p : group_members(st)) *cd->add_peers() = p;
   child.set_applied_index(kSplitInitIndex);
   child.set_item_count(child_items);
@@ -516,15 +521,6 @@ void apply_split(ReplicaState& st, uint64_t index, const storage::v1::SplitEntry
   child.set_raft_id(st.record.raft_id());
   for (auto v : conf.voters) child.mutable_initial_conf()->add_voters(v);
 
-  d->set_hash_hi(m - 1);
-  st.item_count = st.item_count >= child_items ? st.item_count - child_items : 0;
-  st.data_bytes = st.data_bytes >= child_bytes ? st.data_bytes - child_bytes : 0;
-  st.record.set_applied_index(index);
-  st.record.set_item_count(st.item_count);
-  st.record.set_data_bytes(st.data_bytes);
-
-  store::Batch b;
-  b.put(env.meta_cf, meta_key(st.partition_id), st.record.SerializeAsString());
   b.put(env.meta_cf, meta_key(child_id), child.SerializeAsString());
   raft::v1::HardState hs;
   hs.set_term(kSplitInitTerm);
@@ -540,7 +536,7 @@ void apply_split(ReplicaState& st, uint64_t index, const storage::v1::SplitEntry
   spdlog::info("replica {}: split at {:016x} (index {}): keeps [{:016x}, {:016x}] with {} items, "
                "{} takes [{:016x}, {:016x}] with {} items",
                st.partition_id, m, index, d->hash_lo(), d->hash_hi(), st.item_count, child_id, m,
-               cd->hash_hi(), child_items);
+               hi, child_items);
   if (env.open_child) env.open_child(child_id, st.leader);
 }
 
